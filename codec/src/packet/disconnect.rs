@@ -1,0 +1,132 @@
+//! DISCONNECT (§3.14) and AUTH (§3.15, v5 only): a reason code and properties, both optional on
+//! the wire when the code is 0x00 and there are no properties.
+
+use crate::error::{DecodeError, ErrorKind};
+use crate::properties::{Properties, PropertyContext};
+use crate::reason::{ReasonCode, ReasonContext};
+use crate::wire::Reader;
+use bytes::{BufMut, BytesMut};
+use serde::{Deserialize, Serialize};
+
+/// DISCONNECT: the last packet of a connection, from either side (from the server in v5 only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct Disconnect {
+    #[serde(default)]
+    pub reason_code: ReasonCode,
+    #[serde(default, skip_serializing_if = "Properties::is_empty")]
+    pub properties: Properties,
+}
+
+/// AUTH: a step of v5 enhanced authentication.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct Auth {
+    #[serde(default)]
+    pub reason_code: ReasonCode,
+    #[serde(default, skip_serializing_if = "Properties::is_empty")]
+    pub properties: Properties,
+}
+
+fn body_len(rc: ReasonCode, props: &Properties) -> usize {
+    let plen = props.encoded_len();
+    match (rc.0, plen) {
+        (0, 0) => 0,
+        (_, 0) => 1,
+        _ => 1 + crate::wire::varint_len(plen) + plen,
+    }
+}
+
+fn write(rc: ReasonCode, props: &Properties, out: &mut BytesMut) {
+    let has_props = !props.is_empty();
+    if rc.0 != 0 || has_props {
+        out.put_u8(rc.0);
+    }
+    if has_props {
+        props.encode(out);
+    }
+}
+
+fn decode(
+    r: &mut Reader,
+    rc_ctx: ReasonContext,
+    prop_ctx: PropertyContext,
+    spec: &'static str,
+) -> Result<(ReasonCode, Properties), DecodeError> {
+    if r.is_empty() {
+        return Ok((ReasonCode::SUCCESS, Properties::default()));
+    }
+    let rc = ReasonCode(r.u8("reason code")?);
+    if !rc.is_valid_for(rc_ctx, true) {
+        return Err(DecodeError::new(
+            ErrorKind::InvalidReasonCode {
+                code: rc.0,
+                packet: prop_ctx.name(),
+            },
+            spec,
+        ));
+    }
+    let props = if r.is_empty() {
+        Properties::default()
+    } else {
+        Properties::decode(r, prop_ctx)?
+    };
+    Ok((rc, props))
+}
+
+impl Disconnect {
+    pub(crate) fn body_len(&self, v5: bool) -> usize {
+        if v5 {
+            body_len(self.reason_code, &self.properties)
+        } else {
+            0
+        }
+    }
+
+    pub(crate) fn write(&self, v5: bool, out: &mut BytesMut) {
+        if v5 {
+            write(self.reason_code, &self.properties, out);
+        }
+    }
+
+    pub(crate) fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
+        if !r.version.is_v5() {
+            return Ok(Self::default());
+        }
+        let (reason_code, properties) = decode(
+            r,
+            ReasonContext::Disconnect,
+            PropertyContext::Disconnect,
+            "MQTT-3.14.2-1",
+        )?;
+        Ok(Self {
+            reason_code,
+            properties,
+        })
+    }
+}
+
+impl Auth {
+    pub(crate) fn body_len(&self) -> usize {
+        body_len(self.reason_code, &self.properties)
+    }
+
+    pub(crate) fn write(&self, out: &mut BytesMut) {
+        write(self.reason_code, &self.properties, out);
+    }
+
+    pub(crate) fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
+        let (reason_code, properties) = decode(
+            r,
+            ReasonContext::Auth,
+            PropertyContext::Auth,
+            "MQTT-3.15.2-1",
+        )?;
+        Ok(Self {
+            reason_code,
+            properties,
+        })
+    }
+}

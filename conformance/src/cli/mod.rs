@@ -1,0 +1,7 @@
+//! One module per subcommand: its arguments and its `main`.
+
+pub mod broker;
+pub mod coverage;
+pub mod decode;
+pub mod list;
+pub mod run;

@@ -1,0 +1,9 @@
+//! The mqttspec harness: scenarios, targets, verdicts and reports, and the command line.
+//!
+//! # Layout
+//! - [`cli`]: one module per subcommand of the `mqttspec` binary.
+//! - [`registry`]: every normative statement of MQTT 3.1.1 and 5.0, with whether a test on the
+//!   wire can observe it.
+
+pub mod cli;
+pub mod registry;

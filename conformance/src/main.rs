@@ -1,0 +1,38 @@
+//! `mqttspec`: the command line. Each subcommand lives in its own module under `cli/`.
+
+use clap::{Parser, Subcommand};
+use mqttspec::cli;
+use std::process::ExitCode;
+
+/// MQTT 3.1.1 and 5.0 conformance and fuzzing test suite.
+#[derive(Parser)]
+#[command(name = "mqttspec", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the conformance scenarios against a broker (default: the embedded reference broker).
+    Run(cli::run::Args),
+    /// List the scenarios and the spec statements they check.
+    List(cli::list::Args),
+    /// Show which spec statements the scenarios check, and which they do not, and why.
+    Coverage(cli::coverage::Args),
+    /// Run the reference broker.
+    Broker(cli::broker::Args),
+    /// Decode hex bytes into a packet (JSON), or name the spec statement they break.
+    Decode(cli::decode::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => cli::run::main(args),
+        Command::List(args) => cli::list::main(args),
+        Command::Coverage(args) => cli::coverage::main(args),
+        Command::Broker(args) => cli::broker::main(args),
+        Command::Decode(args) => cli::decode::main(args),
+    }
+}
