@@ -2,8 +2,10 @@
 //!
 //! # Layout
 //! - [`cli`]: one module per subcommand of the `mqttspec` binary.
+//! - [`loadgen`]: the load generator behind `mqttspec bench`.
 //! - [`registry`]: every normative statement of MQTT 3.1.1 and 5.0, with whether a test on the
 //!   wire can observe it.
 
 pub mod cli;
+pub mod loadgen;
 pub mod registry;

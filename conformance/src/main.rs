@@ -22,6 +22,8 @@ enum Command {
     Coverage(cli::coverage::Args),
     /// Run the reference broker.
     Broker(cli::broker::Args),
+    /// Put a measured load on a broker: messages/s, latency, CPU, memory per connection.
+    Bench(cli::bench::Args),
     /// Decode hex bytes into a packet (JSON), or name the spec statement they break.
     Decode(cli::decode::Args),
 }
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         Command::List(args) => cli::list::main(args),
         Command::Coverage(args) => cli::coverage::main(args),
         Command::Broker(args) => cli::broker::main(args),
+        Command::Bench(args) => cli::bench::main(args),
         Command::Decode(args) => cli::decode::main(args),
     }
 }

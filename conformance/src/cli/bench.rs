@@ -1,0 +1,178 @@
+//! `mqttspec bench`: put a measured load on a broker (default: the reference broker, started as
+//! a child process so that its CPU use is measured apart from the generator's).
+
+use crate::loadgen::{self, LoadSpec};
+use mqttspec_codec::{ProtocolVersion, QoS};
+use std::net::SocketAddr;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// mqtt://host[:port] (default port 1883). Without it, the reference broker is started.
+    target: Option<String>,
+    #[arg(long, default_value_t = 1)]
+    publishers: usize,
+    #[arg(long, default_value_t = 1)]
+    subscribers: usize,
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    qos: u8,
+    /// Payload bytes per message (at least 16: send time and sequence number).
+    #[arg(long, default_value_t = 64)]
+    payload: usize,
+    /// How long to publish, e.g. 10s or 500ms.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// Topics the publishers spread over.
+    #[arg(long, default_value_t = 1)]
+    topics: usize,
+    /// Unacknowledged QoS 1/2 messages per publisher.
+    #[arg(long, default_value_t = 64)]
+    inflight: usize,
+    #[arg(long, default_value = "3.1.1", value_parser = |s: &str| s.parse::<ProtocolVersion>())]
+    protocol: ProtocolVersion,
+    /// PID of the target broker, to report its CPU and memory beside the generator's.
+    #[arg(long)]
+    broker_pid: Option<u32>,
+    /// Instead of a message load: open this many idle connections and report memory per connection.
+    #[arg(long)]
+    idle: Option<usize>,
+    /// How long idle connections stay open.
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    hold: Duration,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `mqtt://host[:port]` to a socket address.
+fn resolve(target: &str) -> Result<SocketAddr, String> {
+    let rest = target
+        .strip_prefix("mqtt://")
+        .ok_or_else(|| format!("target {target:?} must start with mqtt://"))?;
+    let rest = rest.trim_end_matches('/');
+    let with_port = if rest.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        rest.to_owned()
+    } else {
+        format!("{rest}:1883")
+    };
+    std::net::ToSocketAddrs::to_socket_addrs(&with_port)
+        .map_err(|e| format!("cannot resolve {with_port}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{with_port} resolves to no address"))
+}
+
+/// The reference broker as a child process on a free loopback port; killed when dropped.
+struct ChildBroker(Child);
+
+impl ChildBroker {
+    fn start() -> Result<(Self, SocketAddr), String> {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?;
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let child = Command::new(exe)
+            .args(["broker", "--listen", &addr.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting the reference broker: {e}"))?;
+        let broker = Self(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(addr).is_ok() {
+                return Ok((broker, addr));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err("the reference broker did not start listening within 5 s".into())
+    }
+}
+
+impl Drop for ChildBroker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn main(args: Args) -> ExitCode {
+    let (child, addr, broker_pid) = match &args.target {
+        Some(t) => match resolve(t) {
+            Ok(addr) => (None, addr, args.broker_pid),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => match ChildBroker::start() {
+            Ok((child, addr)) => {
+                let pid = child.0.id();
+                (Some(child), addr, Some(pid))
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let spec = LoadSpec {
+        addr,
+        version: args.protocol,
+        publishers: args.publishers,
+        subscribers: args.subscribers,
+        qos: QoS::from_u8(args.qos).unwrap_or_default(),
+        payload: args.payload,
+        duration: args.duration,
+        topics: args.topics,
+        inflight: args.inflight,
+        broker_pid,
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let printed = runtime.block_on(async {
+        match args.idle {
+            Some(n) => loadgen::run_idle(&spec, n, args.hold).await.map(|r| {
+                if args.json {
+                    serde_json::to_string_pretty(&r).unwrap_or_default()
+                } else {
+                    r.to_string()
+                }
+            }),
+            None => loadgen::run(spec).await.map(|r| {
+                if args.json {
+                    serde_json::to_string_pretty(&r).unwrap_or_default()
+                } else {
+                    r.to_string()
+                }
+            }),
+        }
+    });
+    drop(child);
+    match printed {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve;
+
+    #[test]
+    fn targets() {
+        assert_eq!(resolve("mqtt://127.0.0.1:1884").unwrap().port(), 1884);
+        assert_eq!(resolve("mqtt://127.0.0.1").unwrap().port(), 1883);
+        assert!(resolve("tcp://127.0.0.1").is_err());
+    }
+}
