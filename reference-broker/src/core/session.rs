@@ -1,0 +1,110 @@
+//! Session state (v5 §4.1, 3.1.1 §4.1): what outlives a network connection.
+
+use super::message::Delivery;
+use super::ConnId;
+use mqttspec_codec::{ProtocolVersion, QoS, RetainHandling, Will};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Instant;
+
+/// One subscription as stored (a shared one keeps its group).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SubOptions {
+    /// The granted QoS (MQTT-3.8.4-8: deliveries use min(message QoS, this)).
+    pub qos: QoS,
+    pub no_local: bool,
+    pub retain_as_published: bool,
+    pub retain_handling: RetainHandling,
+    pub subscription_id: Option<u32>,
+}
+
+/// A subscription as the session keeps it: the filter without any `$share/{group}/` prefix, the
+/// group if shared, and the options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredSub {
+    pub filter: String,
+    pub group: Option<String>,
+    pub options: SubOptions,
+}
+
+/// Where an outgoing QoS 1/2 message is in its handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutState {
+    /// PUBLISH sent; waiting for PUBACK (QoS 1) or PUBREC (QoS 2).
+    Published,
+    /// PUBREL sent; waiting for PUBCOMP. The PUBLISH is never re-sent now (MQTT-4.3.3-6).
+    Released,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Inflight {
+    pub packet_id: u16,
+    pub state: OutState,
+    pub delivery: Delivery,
+}
+
+/// The will stored with the session (MQTT-3.1.2-7) until published or discarded.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredWill {
+    pub will: Will,
+    /// v5 Will Delay Interval, seconds.
+    pub delay: u32,
+}
+
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub conn: Option<ConnId>,
+    pub version: ProtocolVersion,
+    /// Session Expiry Interval in seconds; `u32::MAX` never expires.
+    pub expiry: u32,
+    /// Full topic filter (`$share/...` included) -> options.
+    pub subscriptions: BTreeMap<String, StoredSub>,
+    pub will: Option<StoredWill>,
+    /// Set while disconnected with a will waiting for its delay.
+    pub will_due: Option<Instant>,
+    /// QoS 1/2 messages sent and not yet fully acknowledged, in the order sent.
+    pub inflight: VecDeque<Inflight>,
+    /// Messages waiting for the window (or for the client to come back).
+    pub queue: VecDeque<Delivery>,
+    /// QoS 2 packet ids received and PUBREC'd, waiting for PUBREL (MQTT-4.3.3-10).
+    pub incoming_qos2: BTreeSet<u16>,
+    next_packet_id: u16,
+    /// Bumped at every connect and disconnect, so stale timers know they are stale.
+    pub generation: u64,
+}
+
+impl Session {
+    pub fn new(version: ProtocolVersion) -> Self {
+        Self {
+            conn: None,
+            version,
+            expiry: 0,
+            subscriptions: BTreeMap::new(),
+            will: None,
+            will_due: None,
+            inflight: VecDeque::new(),
+            queue: VecDeque::new(),
+            incoming_qos2: BTreeSet::new(),
+            next_packet_id: 1,
+            generation: 0,
+        }
+    }
+
+    /// A packet identifier not used by any in-flight message (MQTT-2.2.1-4), or `None` if all
+    /// 65,535 are in use.
+    pub fn allocate_packet_id(&mut self) -> Option<u16> {
+        if self.inflight.len() >= usize::from(u16::MAX) {
+            return None;
+        }
+        loop {
+            let id = self.next_packet_id;
+            self.next_packet_id = self.next_packet_id.checked_add(1).unwrap_or(1);
+            if !self.inflight.iter().any(|f| f.packet_id == id) {
+                return Some(id);
+            }
+        }
+    }
+
+    pub fn inflight_index(&self, packet_id: u16) -> Option<usize> {
+        self.inflight.iter().position(|f| f.packet_id == packet_id)
+    }
+}

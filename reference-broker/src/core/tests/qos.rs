@@ -1,0 +1,278 @@
+//! QoS 0/1/2 in both directions, in-flight windows, downgrade, ordering, redelivery.
+
+use super::*;
+
+#[test]
+fn qos0_is_delivered_once_without_packet_id() {
+    let mut sim = Sim::new();
+    let sub = sim.subscriber(v5("s"), "a/b", QoS::AtMostOnce);
+    let p = sim.connect(v5("p"));
+    sim.send(p, publish("a/b", "hi", QoS::AtMostOnce, 0));
+    sim.nothing(p);
+    let got = sim.publishes(sub);
+    assert_eq!(payloads(&got), ["hi"]);
+    assert_eq!(got[0].packet_id, None);
+    assert!(!got[0].dup && !got[0].retain);
+}
+
+#[test]
+fn qos1_both_directions() {
+    let mut sim = Sim::new();
+    let sub = sim.subscriber(v3("s"), "t", QoS::AtLeastOnce);
+    let p = sim.connect(v3("p"));
+    sim.send(p, publish("t", "m", QoS::AtLeastOnce, 7));
+    let (name, a) = ack(sim.one(p));
+    assert_eq!((name, a.packet_id), ("PUBACK", 7), "MQTT-4.3.2-4");
+    let got = sim.publishes(sub);
+    assert_eq!(got[0].qos, QoS::AtLeastOnce);
+    assert!(!got[0].dup, "MQTT-4.3.2-2");
+    let pid = got[0].packet_id.expect("QoS 1 has a packet id");
+    assert_ne!(pid, 0);
+    sim.send(sub, puback(pid));
+    sim.nothing(sub);
+}
+
+#[test]
+fn qos2_is_exactly_once_inbound() {
+    let mut sim = Sim::new();
+    let sub = sim.subscriber(v5("s"), "t", QoS::ExactlyOnce);
+    let p = sim.connect(v5("p"));
+    sim.send(p, publish("t", "once", QoS::ExactlyOnce, 9));
+    assert_eq!(ack(sim.one(p)).0, "PUBREC");
+    // The publisher re-sends (DUP) before PUBREL: acknowledged again, not delivered again.
+    let mut dup = publish("t", "once", QoS::ExactlyOnce, 9);
+    if let Packet::Publish(p) = &mut dup {
+        p.dup = true;
+    }
+    sim.send(p, dup);
+    assert_eq!(ack(sim.one(p)).0, "PUBREC", "MQTT-4.3.3-10");
+    sim.send(p, pubrel(9));
+    let (name, a) = ack(sim.one(p));
+    assert_eq!((name, a.reason_code), ("PUBCOMP", ReasonCode::SUCCESS));
+    assert_eq!(payloads(&sim.publishes(sub)), ["once"]);
+    // After PUBCOMP the id starts a new message (MQTT-4.3.3-12).
+    sim.send(p, publish("t", "again", QoS::ExactlyOnce, 9));
+    assert_eq!(ack(sim.one(p)).0, "PUBREC");
+    assert_eq!(payloads(&sim.publishes(sub)), ["again"]);
+    // PUBREL for an unknown id: PUBCOMP 0x92.
+    sim.send(p, pubrel(300));
+    assert_eq!(
+        ack(sim.one(p)).1.reason_code,
+        ReasonCode::PACKET_IDENTIFIER_NOT_FOUND
+    );
+}
+
+#[test]
+fn qos2_outbound_handshake() {
+    let mut sim = Sim::new();
+    let sub = sim.subscriber(v5("s"), "t", QoS::ExactlyOnce);
+    let p = sim.connect(v5("p"));
+    sim.send(p, publish("t", "m", QoS::ExactlyOnce, 1));
+    let got = sim.publishes(sub);
+    let pid = got[0].packet_id.unwrap();
+    assert_eq!(got[0].qos, QoS::ExactlyOnce);
+    sim.send(sub, pubrec(pid));
+    let (name, a) = ack(sim.one(sub));
+    assert_eq!((name, a.packet_id), ("PUBREL", pid), "MQTT-4.3.3-4");
+    sim.send(sub, pubcomp(pid));
+    sim.nothing(sub);
+    // PUBREC for an id not in flight: PUBREL 0x92.
+    sim.send(sub, pubrec(4242));
+    assert_eq!(
+        ack(sim.one(sub)).1.reason_code,
+        ReasonCode::PACKET_IDENTIFIER_NOT_FOUND
+    );
+}
+
+#[test]
+fn qos_is_downgraded_to_the_granted_qos() {
+    let mut config = quiet();
+    config.limits.maximum_qos = QoS::AtLeastOnce;
+    let mut sim = Sim::with(config);
+    let (_, ack) = sim.connect_with(v5("x"));
+    assert_eq!(ack.properties.maximum_qos, Some(1), "MQTT-3.2.2-9");
+    let s = sim.connect(v5("s"));
+    sim.send(s, subscribe(1, "t", QoS::ExactlyOnce));
+    assert_eq!(
+        suback(sim.one(s)).reason_codes,
+        vec![ReasonCode::GRANTED_QOS_1]
+    );
+    let s0 = sim.subscriber(v3("s0"), "t", QoS::AtMostOnce);
+    let p = sim.connect(v3("p"));
+    sim.send(p, publish("t", "m", QoS::AtLeastOnce, 1));
+    assert_eq!(sim.publishes(s)[0].qos, QoS::AtLeastOnce);
+    assert_eq!(sim.publishes(s0)[0].qos, QoS::AtMostOnce, "MQTT-3.8.4-8");
+}
+
+#[test]
+fn publishing_above_maximum_qos_is_refused_with_0x9b() {
+    let mut config = quiet();
+    config.limits.maximum_qos = QoS::AtMostOnce;
+    let mut sim = Sim::with(config);
+    let p = sim.connect(v5("p"));
+    sim.send(p, publish("t", "m", QoS::AtLeastOnce, 1));
+    assert_eq!(disconnect_code(sim.one(p)), ReasonCode::QOS_NOT_SUPPORTED);
+    assert!(sim.is_closed(p));
+}
+
+#[test]
+fn client_receive_maximum_bounds_the_outbound_window() {
+    let mut sim = Sim::new();
+    let mut c = v5("s");
+    c.properties.receive_maximum = Some(2);
+    let sub = sim.subscriber(c, "t", QoS::AtLeastOnce);
+    let p = sim.connect(v5("p"));
+    for (i, m) in ["1", "2", "3", "4"].into_iter().enumerate() {
+        sim.send(p, publish("t", m, QoS::AtLeastOnce, i as u16 + 1));
+    }
+    let first = sim.publishes(sub);
+    assert_eq!(payloads(&first), ["1", "2"], "MQTT-3.3.4-9");
+    sim.send(sub, puback(first[0].packet_id.unwrap()));
+    assert_eq!(payloads(&sim.publishes(sub)), ["3"]);
+    // PINGRESP is not held back by the full window (MQTT-3.3.4-10).
+    sim.send(sub, Packet::Pingreq);
+    assert_eq!(sim.one(sub), Packet::Pingresp);
+}
+
+#[test]
+fn more_qos2_than_receive_maximum_is_refused_with_0x93() {
+    let mut config = quiet();
+    config.limits.receive_maximum = 2;
+    let mut sim = Sim::with(config);
+    let p = sim.connect(v5("p"));
+    sim.send(p, publish("t", "1", QoS::ExactlyOnce, 1));
+    sim.send(p, publish("t", "2", QoS::ExactlyOnce, 2));
+    assert_eq!(sim.recv(p).len(), 2);
+    sim.send(p, publish("t", "3", QoS::ExactlyOnce, 3));
+    assert_eq!(
+        disconnect_code(sim.one(p)),
+        ReasonCode::RECEIVE_MAXIMUM_EXCEEDED
+    );
+}
+
+#[test]
+fn messages_keep_their_order() {
+    let mut sim = Sim::new();
+    let mut c = v5("s");
+    c.properties.receive_maximum = Some(3);
+    let sub = sim.subscriber(c, "t", QoS::AtLeastOnce);
+    let p = sim.connect(v5("p"));
+    let msgs = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    for (i, m) in msgs.iter().enumerate() {
+        sim.send(p, publish("t", m, QoS::AtLeastOnce, i as u16 + 1));
+    }
+    let mut got = Vec::new();
+    loop {
+        let batch = sim.publishes(sub);
+        if batch.is_empty() {
+            break;
+        }
+        for p in &batch {
+            got.push(String::from_utf8(p.payload.to_vec()).unwrap());
+            sim.send(sub, puback(p.packet_id.unwrap()));
+        }
+    }
+    assert_eq!(got, msgs, "MQTT-4.6.0-5");
+}
+
+#[test]
+fn puback_says_no_matching_subscribers_in_v5() {
+    let mut sim = Sim::new();
+    let p = sim.connect(v5("p"));
+    sim.send(p, publish("nobody", "m", QoS::AtLeastOnce, 1));
+    assert_eq!(
+        ack(sim.one(p)).1.reason_code,
+        ReasonCode::NO_MATCHING_SUBSCRIBERS
+    );
+}
+
+#[test]
+fn unacknowledged_messages_are_resent_with_dup_on_resume() {
+    let mut sim = Sim::new();
+    let sub = sim.subscriber(v3_persistent("s"), "t", QoS::ExactlyOnce);
+    let p = sim.connect(v3("p"));
+    sim.send(p, publish("t", "a", QoS::AtLeastOnce, 1));
+    sim.send(p, publish("t", "b", QoS::ExactlyOnce, 2));
+    sim.send(p, publish("t", "c", QoS::ExactlyOnce, 3));
+    let got = sim.publishes(sub);
+    assert_eq!(payloads(&got), ["a", "b", "c"]);
+    let (a, b, c) = (
+        got[0].packet_id.unwrap(),
+        got[1].packet_id.unwrap(),
+        got[2].packet_id.unwrap(),
+    );
+    // "b" reaches PUBREL; "a" and "c" stay unacknowledged.
+    sim.send(sub, pubrec(b));
+    assert_eq!(ack(sim.one(sub)).0, "PUBREL");
+    sim.drop_conn(sub);
+
+    let (sub, ack2) = sim.connect_with(v3_persistent("s"));
+    assert!(ack2.session_present);
+    let again = sim.recv(sub);
+    assert_eq!(again.len(), 3, "{again:#?}");
+    match (&again[0], &again[1], &again[2]) {
+        (Packet::Publish(x), Packet::Pubrel(r), Packet::Publish(z)) => {
+            assert_eq!(
+                (x.packet_id, x.dup, &x.payload[..]),
+                (Some(a), true, &b"a"[..])
+            );
+            assert_eq!(
+                r.packet_id, b,
+                "PUBREL re-sent, never the PUBLISH (MQTT-4.3.3-6)"
+            );
+            assert_eq!(
+                (z.packet_id, z.dup, &z.payload[..]),
+                (Some(c), true, &b"c"[..])
+            );
+        }
+        other => panic!("MQTT-4.4.0-1: {other:?}"),
+    }
+    sim.send(sub, pubcomp(b));
+    sim.send(sub, puback(a));
+    sim.send(sub, pubrec(c));
+    assert_eq!(ack(sim.one(sub)).0, "PUBREL");
+    sim.send(sub, pubcomp(c));
+    sim.nothing(sub);
+}
+
+#[test]
+fn qos2_receive_state_survives_reconnect() {
+    let mut sim = Sim::new();
+    let sub = sim.subscriber(v5("s"), "t", QoS::AtMostOnce);
+    let p = sim.connect(v5_persistent("p", 100));
+    sim.send(p, publish("t", "m", QoS::ExactlyOnce, 5));
+    assert_eq!(ack(sim.one(p)).0, "PUBREC");
+    sim.drop_conn(p);
+    let p = sim.connect(v5_persistent("p", 100));
+    // The client re-sends the PUBLISH (DUP) and then PUBREL: no second delivery.
+    sim.send(p, publish("t", "m", QoS::ExactlyOnce, 5));
+    assert_eq!(ack(sim.one(p)).0, "PUBREC");
+    sim.send(p, pubrel(5));
+    let (name, a) = ack(sim.one(p));
+    assert_eq!((name, a.reason_code), ("PUBCOMP", ReasonCode::SUCCESS));
+    assert_eq!(payloads(&sim.publishes(sub)), ["m"]);
+}
+
+#[test]
+fn slow_readers_lose_qos0_and_keep_qos1_queued() {
+    let mut config = quiet();
+    config.limits.max_write_queue = 16;
+    let mut sim = Sim::with(config);
+    let sub = sim.subscriber(v5("s"), "t", QoS::AtLeastOnce);
+    sim.auto_written = false;
+    let p = sim.connect(v5("p"));
+    for _ in 0..40 {
+        sim.send(p, publish("t", "0", QoS::AtMostOnce, 0));
+    }
+    let got = sim.publishes(sub);
+    assert_eq!(got.len(), 16, "QoS 0 stops at the write queue bound");
+    sim.send(p, publish("t", "1", QoS::AtLeastOnce, 1));
+    sim.nothing(sub);
+    // The socket drains: the queued QoS 1 message goes out.
+    sim.auto_written = true;
+    sim.input(Input::Written {
+        conn: sub,
+        packets: 16,
+    });
+    assert_eq!(payloads(&sim.publishes(sub)), ["1"]);
+}
