@@ -3,7 +3,7 @@
 use crate::error::{DecodeError, ErrorKind};
 use crate::packet::{decode_body, packet_type, peek_connect_version, Packet};
 use crate::version::ProtocolVersion;
-use crate::wire::{parse_remaining_length, MAX_VARIABLE_BYTE_INTEGER};
+use crate::wire::{parse_remaining_length, remaining_length_rule, MAX_VARIABLE_BYTE_INTEGER};
 use bytes::{Bytes, BytesMut};
 
 /// The largest packet the wire format can describe: a 5-byte fixed header and the largest body.
@@ -85,7 +85,16 @@ impl Decoder {
         let Some(&first) = self.buf.first() else {
             return Ok(None);
         };
-        let Some((remaining, len_bytes, minimal)) = parse_remaining_length(&self.buf[1..])? else {
+        let parsed = parse_remaining_length(&self.buf[1..]).map_err(|e| DecodeError {
+            // The four-byte limit is stated in 3.1.1 §2.2.3 and in 5.0 §1.5.5.
+            spec: if self.version.is_none_or(|v| v.is_v5()) {
+                "§1.5.5"
+            } else {
+                "§2.2.3"
+            },
+            ..e
+        })?;
+        let Some((remaining, len_bytes, minimal)) = parsed else {
             return Ok(None);
         };
         let header_len = 1 + len_bytes;
@@ -140,7 +149,10 @@ impl Decoder {
 /// A CONNECT is decoded for the version it announces, whatever `version` says.
 pub fn decode_one(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
     let mut d = Decoder::new(version);
-    if bytes.first().is_some_and(|b| b >> 4 == packet_type::CONNECT) {
+    if bytes
+        .first()
+        .is_some_and(|b| b >> 4 == packet_type::CONNECT)
+    {
         d = Decoder::learning();
     }
     d.feed(bytes);
@@ -150,13 +162,13 @@ pub fn decode_one(bytes: &[u8], version: ProtocolVersion) -> Result<Packet, Deco
             ErrorKind::TrailingBytes {
                 count: d.buffered(),
             },
-            "§2.1.4",
+            remaining_length_rule(version),
         )),
         None => Err(DecodeError::new(
             ErrorKind::Truncated {
                 field: "fixed header or body",
             },
-            "§2.1.4",
+            remaining_length_rule(version),
         )),
     }
 }

@@ -57,8 +57,10 @@ pub enum ErrorKind {
     InvalidTopicFilter(crate::topic::TopicError),
     /// SUBSCRIBE or UNSUBSCRIBE without a single Topic Filter.
     NoTopicFilters,
-    /// Reserved bits of the subscription options are set, or the requested QoS is 3.
+    /// Reserved bits of the subscription options are set (3.1.1: or the requested QoS is 3).
     ReservedSubscriptionOptions,
+    /// The Maximum QoS of a v5 subscription is 3: a Protocol Error, not a malformed packet.
+    InvalidSubscriptionQos,
     /// Retain Handling is 3.
     InvalidRetainHandling,
     /// No Local set on a shared subscription.
@@ -84,9 +86,16 @@ impl ErrorKind {
                 ReasonCode::UNSUPPORTED_PROTOCOL_VERSION
             }
             Self::WildcardInTopicName => ReasonCode::TOPIC_NAME_INVALID,
+            // v5 §3.3.4: "A Topic Alias value of 0 ... is a Protocol Error, the receiver uses
+            // DISCONNECT with Reason Code of 0x94 (Topic Alias invalid)".
+            Self::InvalidPropertyValue {
+                id: crate::properties::id::TOPIC_ALIAS,
+                ..
+            } => ReasonCode::TOPIC_ALIAS_INVALID,
             Self::EmptyTopicName
             | Self::NoTopicFilters
             | Self::InvalidRetainHandling
+            | Self::InvalidSubscriptionQos
             | Self::NoLocalOnSharedSubscription
             | Self::DuplicateProperty(_)
             | Self::InvalidPropertyValue { .. }
@@ -144,6 +153,7 @@ impl fmt::Display for ErrorKind {
             Self::ReservedSubscriptionOptions => {
                 f.write_str("reserved subscription option bits set or QoS 3")
             }
+            Self::InvalidSubscriptionQos => f.write_str("subscription maximum QoS is 3"),
             Self::InvalidRetainHandling => f.write_str("retain handling is 3"),
             Self::NoLocalOnSharedSubscription => {
                 f.write_str("no local set on a shared subscription")

@@ -23,8 +23,10 @@ pub enum TopicError {
     MultiLevelWildcardMisplaced,
     /// `+` shares its level with other characters.
     SingleLevelWildcardMisplaced,
-    /// `$share/` without a valid share name (non-empty, no `/`, `+`, `#`) followed by `/`.
+    /// `$share/` followed by an empty share name.
     InvalidShareName,
+    /// A share name containing `+` or `#`.
+    WildcardInShareName,
     /// `$share/name/` with no filter after it.
     EmptySharedFilter,
 }
@@ -43,6 +45,7 @@ impl TopicError {
             (Self::SingleLevelWildcardMisplaced, false) => "MQTT-4.7.1-3",
             (Self::SingleLevelWildcardMisplaced, true) => "MQTT-4.7.1-2",
             (Self::InvalidShareName, _) => "MQTT-4.8.2-1",
+            (Self::WildcardInShareName, _) => "MQTT-4.8.2-2",
             (Self::EmptySharedFilter, _) => "MQTT-4.8.2-2",
         }
     }
@@ -57,7 +60,8 @@ impl fmt::Display for TopicError {
             Self::WildcardInName => "topic name contains a wildcard",
             Self::MultiLevelWildcardMisplaced => "'#' must be alone in the last level",
             Self::SingleLevelWildcardMisplaced => "'+' must occupy a whole level",
-            Self::InvalidShareName => "invalid share name after $share/",
+            Self::InvalidShareName => "empty share name after $share/",
+            Self::WildcardInShareName => "share name contains '+' or '#'",
             Self::EmptySharedFilter => "no topic filter after $share/name/",
         })
     }
@@ -120,14 +124,20 @@ pub struct SharedFilter<'a> {
 pub fn parse_shared(filter: &str) -> Option<Result<SharedFilter<'_>, TopicError>> {
     let rest = filter.strip_prefix("$share/")?;
     let Some((group, inner)) = rest.split_once('/') else {
-        return Some(Err(if rest.is_empty() || rest.contains(['+', '#']) {
+        return Some(Err(if rest.is_empty() {
             TopicError::InvalidShareName
+        } else if rest.contains(['+', '#']) {
+            TopicError::WildcardInShareName
         } else {
             TopicError::EmptySharedFilter
         }));
     };
-    if group.is_empty() || group.contains(['+', '#']) {
+    if group.is_empty() {
         return Some(Err(TopicError::InvalidShareName));
+    }
+    // "The ShareName MUST NOT contain the characters "/", "+" or "#"" (MQTT-4.8.2-2).
+    if group.contains(['+', '#']) {
+        return Some(Err(TopicError::WildcardInShareName));
     }
     if inner.is_empty() {
         return Some(Err(TopicError::EmptySharedFilter));
@@ -184,7 +194,16 @@ mod tests {
 
     #[test]
     fn filters() {
-        for ok in ["#", "+", "a/#", "+/+", "/+", "a/+/b", "sport/tennis/#", "$SYS/#"] {
+        for ok in [
+            "#",
+            "+",
+            "a/#",
+            "+/+",
+            "/+",
+            "a/+/b",
+            "sport/tennis/#",
+            "$SYS/#",
+        ] {
             assert_eq!(validate_topic_filter(ok, true), Ok(()), "{ok}");
         }
         for (bad, e) in [
@@ -209,11 +228,26 @@ mod tests {
             }))
         );
         assert_eq!(parse_shared("$shared/g/a"), None);
-        assert_eq!(parse_shared("$share/"), Some(Err(TopicError::InvalidShareName)));
-        assert_eq!(parse_shared("$share//a"), Some(Err(TopicError::InvalidShareName)));
-        assert_eq!(parse_shared("$share/g+/a"), Some(Err(TopicError::InvalidShareName)));
-        assert_eq!(parse_shared("$share/g"), Some(Err(TopicError::EmptySharedFilter)));
-        assert_eq!(parse_shared("$share/g/"), Some(Err(TopicError::EmptySharedFilter)));
+        assert_eq!(
+            parse_shared("$share/"),
+            Some(Err(TopicError::InvalidShareName))
+        );
+        assert_eq!(
+            parse_shared("$share//a"),
+            Some(Err(TopicError::InvalidShareName))
+        );
+        assert_eq!(
+            parse_shared("$share/g+/a"),
+            Some(Err(TopicError::WildcardInShareName))
+        );
+        assert_eq!(
+            parse_shared("$share/g"),
+            Some(Err(TopicError::EmptySharedFilter))
+        );
+        assert_eq!(
+            parse_shared("$share/g/"),
+            Some(Err(TopicError::EmptySharedFilter))
+        );
         assert_eq!(
             validate_topic_filter("$share/g/a/#/b", true),
             Err(TopicError::MultiLevelWildcardMisplaced)
@@ -226,7 +260,11 @@ mod tests {
     fn matching() {
         let cases = [
             ("sport/tennis/player1/#", "sport/tennis/player1", true),
-            ("sport/tennis/player1/#", "sport/tennis/player1/ranking", true),
+            (
+                "sport/tennis/player1/#",
+                "sport/tennis/player1/ranking",
+                true,
+            ),
             ("sport/#", "sport", true),
             ("#", "a/b/c", true),
             ("sport/tennis/+", "sport/tennis/player1", true),

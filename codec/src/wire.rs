@@ -37,12 +37,18 @@ impl Reader {
         DecodeError::new(kind, self.version.pick(v3, v5))
     }
 
-    fn truncated(field: &'static str) -> DecodeError {
-        DecodeError::new(ErrorKind::Truncated { field }, "§2.1.4")
+    fn truncated(&self, field: &'static str) -> DecodeError {
+        DecodeError::new(
+            ErrorKind::Truncated { field },
+            remaining_length_rule(self.version),
+        )
     }
 
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
-        let b = *self.buf.get(self.pos).ok_or_else(|| Self::truncated(field))?;
+        let b = *self
+            .buf
+            .get(self.pos)
+            .ok_or_else(|| self.truncated(field))?;
         self.pos += 1;
         Ok(b)
     }
@@ -59,7 +65,7 @@ impl Reader {
 
     fn slice(&mut self, len: usize, field: &'static str) -> Result<&[u8], DecodeError> {
         if self.remaining() < len {
-            return Err(Self::truncated(field));
+            return Err(self.truncated(field));
         }
         let s = &self.buf[self.pos..self.pos + len];
         self.pos += len;
@@ -69,7 +75,7 @@ impl Reader {
     /// The next `len` bytes, sharing the input.
     pub(crate) fn bytes(&mut self, len: usize, field: &'static str) -> Result<Bytes, DecodeError> {
         if self.remaining() < len {
-            return Err(Self::truncated(field));
+            return Err(self.truncated(field));
         }
         let b = self.buf.slice(self.pos..self.pos + len);
         self.pos += len;
@@ -152,10 +158,16 @@ impl Reader {
                 ErrorKind::TrailingBytes {
                     count: self.remaining(),
                 },
-                "§2.1.4",
+                remaining_length_rule(self.version),
             ))
         }
     }
+}
+
+/// The section defining Remaining Length, which every packet's fields must fill exactly: the
+/// rule that truncated packets and trailing bytes break.
+pub(crate) fn remaining_length_rule(version: ProtocolVersion) -> &'static str {
+    version.pick("§2.2.3", "§2.1.4")
 }
 
 /// Bytes a Variable Byte Integer takes.

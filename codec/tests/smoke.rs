@@ -27,7 +27,8 @@ fn publish_round_trips_and_serializes() {
     println!("{json}");
     let back: Packet = serde_json::from_str(&json).unwrap();
     assert_eq!(back, p);
-    let err = serde_json::from_str::<Packet>(r#"{"type":"publish","topic":"a","qoss":1}"#).unwrap_err();
+    let err =
+        serde_json::from_str::<Packet>(r#"{"type":"publish","topic":"a","qoss":1}"#).unwrap_err();
     println!("{err}");
     assert!(err.to_string().contains("qoss"));
     let ping: Packet = serde_json::from_str(r#"{"type":"pingreq"}"#).unwrap();

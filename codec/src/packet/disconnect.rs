@@ -108,22 +108,56 @@ impl Disconnect {
     }
 }
 
+/// Unlike DISCONNECT, AUTH may leave out its Reason Code and Property Length only together, when
+/// the code is 0x00 and there are no properties (§3.15.2.1): a lone Reason Code has no shorter form.
+fn auth_is_short(rc: ReasonCode, props: &Properties) -> bool {
+    rc.0 == 0 && props.is_empty()
+}
+
 impl Auth {
     pub(crate) fn body_len(&self) -> usize {
-        body_len(self.reason_code, &self.properties)
+        if auth_is_short(self.reason_code, &self.properties) {
+            0
+        } else {
+            1 + self.properties.wire_len()
+        }
     }
 
     pub(crate) fn write(&self, out: &mut BytesMut) {
-        write(self.reason_code, &self.properties, out);
+        if !auth_is_short(self.reason_code, &self.properties) {
+            out.put_u8(self.reason_code.0);
+            self.properties.encode(out);
+        }
     }
 
     pub(crate) fn decode(r: &mut Reader) -> Result<Self, DecodeError> {
+        if r.is_empty() {
+            return Ok(Self::default());
+        }
+        if r.remaining() == 1 {
+            return Err(DecodeError::new(
+                ErrorKind::Truncated {
+                    field: "property length",
+                },
+                "§3.15.2.1",
+            ));
+        }
         let (reason_code, properties) = decode(
             r,
             ReasonContext::Auth,
             PropertyContext::Auth,
             "MQTT-3.15.2-1",
         )?;
+        // "It is a Protocol Error to omit the Authentication Method" (§3.15.2.2.2).
+        if properties.authentication_method.is_none() {
+            return Err(DecodeError::new(
+                ErrorKind::InvalidPropertyValue {
+                    id: crate::properties::id::AUTHENTICATION_METHOD,
+                    why: "AUTH without Authentication Method",
+                },
+                "§3.15.2.2.2",
+            ));
+        }
         Ok(Self {
             reason_code,
             properties,

@@ -170,7 +170,7 @@ fn read_codes(
             ErrorKind::Truncated {
                 field: "reason codes",
             },
-            "§2.1.4",
+            crate::wire::remaining_length_rule(r.version),
         ));
     }
     let codes: Vec<ReasonCode> = r.rest().iter().map(|&b| ReasonCode(b)).collect();
@@ -225,6 +225,13 @@ impl Subscribe {
             let reserved = if v5 { 0xC0 } else { 0xFC };
             let qos = QoS::from_u8(options & 0x03);
             let Some(qos) = qos.filter(|_| options & reserved == 0) else {
+                // 3.1.1 calls QoS 3 malformed (MQTT-3.8.3-4); 5.0 a Protocol Error (§3.8.3.1).
+                if v5 && options & reserved == 0 {
+                    return Err(DecodeError::new(
+                        ErrorKind::InvalidSubscriptionQos,
+                        "§3.8.3.1",
+                    ));
+                }
                 return Err(r.err(
                     ErrorKind::ReservedSubscriptionOptions,
                     "MQTT-3.8.3-4",
