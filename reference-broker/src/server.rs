@@ -1,1 +1,286 @@
-pub fn placeholder() {}
+//! The tokio server around the sans-IO core.
+//!
+//! # Shape
+//! - One **core task** owns the [`Broker`]. Everything that happens comes to it as an event on one
+//!   bounded channel; it feeds the event to the broker, sleeps until `poll_timeout`, and hands each
+//!   [`Output`] to the writer of the connection concerned.
+//! - Each connection has a **reader task** (socket -> codec `Decoder` -> core) and a **writer
+//!   task** (core -> encoder -> socket), see `connection.rs`.
+//!
+//! Why a task and channels rather than the broker behind a mutex: every input touches shared
+//! state (routing a PUBLISH reaches other sessions), so a mutex would be taken by every reader for
+//! every packet and held across the fan-out; a single owner processes inputs one after another with
+//! no lock at all, in a deterministic order, which is exactly the model the core is tested in. The
+//! core task never waits on a socket: writers get packets through `try_send` on queues sized from
+//! the config, and the core itself bounds what it queues per connection
+//! (`limits.max_write_queue`, see [`core::write_hard_limit`](crate::core::write_hard_limit)).
+//!
+//! Back-pressure: readers wait when the core's event channel is full (a flooding publisher is
+//! slowed, not buffered); a slow reader's socket fills, its writer stops reporting `Written`, and
+//! the core stops sending it PUBLISHes (QoS 0 dropped, QoS 1/2 kept in its bounded session queue).
+
+mod connection;
+
+use crate::config::Config;
+use crate::core::{Broker, ConnId, Input, Output};
+use mqttspec_codec::{Packet, ProtocolVersion};
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// Events waiting for the core task; readers wait when it is full.
+const EVENT_QUEUE: usize = 1024;
+
+/// What connection tasks tell the core task.
+#[allow(clippy::large_enum_variant)] // an Input holds a Packet; boxing would allocate per packet
+enum Event {
+    /// A connection was accepted; `writer` takes the packets for it.
+    Opened {
+        conn: ConnId,
+        writer: mpsc::Sender<WriterMsg>,
+    },
+    Input(Input),
+}
+
+/// A packet to encode and write.
+struct WriterMsg {
+    version: ProtocolVersion,
+    packet: Packet,
+}
+
+/// Runs the broker on `listener` until `shutdown` completes, then disconnects every client
+/// (v5: DISCONNECT 0x8B) and returns.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    run_listeners(vec![listener], config, shutdown).await
+}
+
+/// [`run`] on several listeners, all feeding one broker.
+pub async fn run_listeners(
+    listeners: Vec<TcpListener>,
+    mut config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    config
+        .load_password_file(None)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let ids = Arc::new(AtomicU64::new(0));
+    // Open sockets, CONNECTed or not: the core refuses CONNECTs past `max_connections`; this
+    // bounds the sockets that have not sent one yet.
+    let sockets = Arc::new(Semaphore::new(
+        config
+            .limits
+            .max_connections
+            .saturating_mul(2)
+            .saturating_add(16),
+    ));
+    let core = tokio::spawn(core_loop(config.clone(), events_rx, stop_rx.clone()));
+    let shared = Arc::new(config);
+    let mut accepts = JoinSet::new();
+    for listener in listeners {
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(%addr, "listening");
+        }
+        accepts.spawn(accept_loop(
+            listener,
+            events_tx.clone(),
+            stop_rx.clone(),
+            Arc::clone(&shared),
+            Arc::clone(&ids),
+            Arc::clone(&sockets),
+        ));
+    }
+    drop(events_tx);
+    shutdown.await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = core.await;
+    while let Some(done) = accepts.join_next().await {
+        if let Ok(mut conns) = done {
+            // Writers flush their last packets; readers linger briefly (see connection.rs).
+            let _ = tokio::time::timeout(Duration::from_secs(3), async {
+                while conns.join_next().await.is_some() {}
+            })
+            .await;
+            conns.abort_all();
+        }
+    }
+    Ok(())
+}
+
+/// Accepts connections until told to stop; returns the connection tasks still running.
+async fn accept_loop(
+    listener: TcpListener,
+    events: mpsc::Sender<Event>,
+    mut stop: watch::Receiver<bool>,
+    config: Arc<Config>,
+    ids: Arc<AtomicU64>,
+    sockets: Arc<Semaphore>,
+) -> JoinSet<()> {
+    let mut conns = JoinSet::new();
+    loop {
+        while conns.try_join_next().is_some() {}
+        let permit = tokio::select! {
+            p = Arc::clone(&sockets).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = stop.changed() => break,
+        };
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.changed() => break,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                let id = ConnId(ids.fetch_add(1, Ordering::Relaxed) + 1);
+                tracing::debug!(%id, %peer, "accepted");
+                let events = events.clone();
+                let config = Arc::clone(&config);
+                conns.spawn(async move {
+                    connection::serve(stream, id, events, &config).await;
+                    drop(permit);
+                });
+            }
+            Err(e) => {
+                // E.g. out of file descriptors: wait a little rather than spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    conns
+}
+
+/// The core task: owns the broker, turns events into inputs and outputs into writes.
+async fn core_loop(
+    config: Config,
+    mut events: mpsc::Receiver<Event>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut broker = Broker::new(config, Instant::now().into_std());
+    let mut writers: HashMap<ConnId, mpsc::Sender<WriterMsg>> = HashMap::new();
+    loop {
+        let deadline = broker.poll_timeout().map(Instant::from_std);
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Some(Event::Opened { conn, writer }) => {
+                    writers.insert(conn, writer);
+                    broker.handle(Instant::now().into_std(), Input::Opened(conn));
+                }
+                Some(Event::Input(input)) => {
+                    if let Input::Closed(conn) = &input {
+                        writers.remove(conn);
+                    }
+                    broker.handle(Instant::now().into_std(), input);
+                }
+                None => break,
+            },
+            _ = sleep_until(deadline) => broker.handle(Instant::now().into_std(), Input::Tick),
+            _ = stop.changed() => {
+                broker.handle(Instant::now().into_std(), Input::Shutdown);
+                dispatch(&mut broker, &mut writers);
+                break;
+            }
+        }
+        dispatch(&mut broker, &mut writers);
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Hands the broker's outputs to the writers. Never waits: queues are sized so that `try_send`
+/// only fails if a writer is gone, and then the connection is reported closed.
+fn dispatch(broker: &mut Broker, writers: &mut HashMap<ConnId, mpsc::Sender<WriterMsg>>) {
+    let mut gone = Vec::new();
+    while let Some(out) = broker.poll_output() {
+        match out {
+            Output::Send {
+                conn,
+                version,
+                packet,
+            } => {
+                if let Some(w) = writers.get(&conn) {
+                    if w.try_send(WriterMsg { version, packet }).is_err() {
+                        writers.remove(&conn);
+                        gone.push(conn);
+                    }
+                }
+            }
+            Output::Close { conn, reason } => {
+                tracing::debug!(%conn, ?reason, "closing");
+                // Dropping the sender lets the writer write what is queued, then close.
+                writers.remove(&conn);
+            }
+        }
+    }
+    for conn in gone {
+        broker.handle(Instant::now().into_std(), Input::Closed(conn));
+    }
+}
+
+/// A broker running in the background, for tests and the embedded target.
+pub struct BrokerHandle {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<io::Result<()>>>,
+}
+
+impl BrokerHandle {
+    /// Where clients connect.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Disconnects every client and waits for the broker to stop.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for BrokerHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Binds 127.0.0.1 on a free port and runs the broker there in a tokio task.
+pub async fn spawn(config: Config) -> io::Result<BrokerHandle> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(run(listener, config, async {
+        let _ = stopped.await;
+    }));
+    Ok(BrokerHandle {
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
