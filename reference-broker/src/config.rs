@@ -188,8 +188,14 @@ impl Config {
         if l.max_write_queue < 16 {
             return invalid("limits.max_write_queue", "must be at least 16");
         }
-        if self.connect_timeout == 0 {
-            return invalid("connect_timeout", "must be at least 1 second");
+        if self.connect_timeout == 0 || self.connect_timeout > 3600 {
+            return invalid("connect_timeout", "must be between 1 and 3600 seconds");
+        }
+        if self.sys_interval > 86_400 {
+            return invalid(
+                "sys_interval",
+                "must be at most 86400 seconds (0 turns it off)",
+            );
         }
         Ok(())
     }

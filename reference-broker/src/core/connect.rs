@@ -162,12 +162,6 @@ impl Broker {
             },
             will: w,
         });
-        if !v5 {
-            // Subscription options that only v5 has do not survive into a 3.1.1 connection.
-            for s in session.subscriptions.values_mut() {
-                s.options.subscription_id = None;
-            }
-        }
 
         let keep_alive = match self.config.server_keep_alive {
             Some(k) if v5 => k,

@@ -156,10 +156,14 @@ impl Broker {
         };
         if broker.config.sys_interval > 0 {
             broker.publish_sys(now);
-            let next = now + Duration::from_secs(broker.config.sys_interval);
+            let next = now + broker.sys_period();
             broker.timers.push(next, Timer::Sys);
         }
         broker
+    }
+
+    fn sys_period(&self) -> Duration {
+        Duration::from_secs(self.config.sys_interval.clamp(1, 86_400))
     }
 
     /// The configuration the broker runs with.
@@ -171,7 +175,9 @@ impl Broker {
     pub fn handle(&mut self, now: Instant, input: Input) {
         match input {
             Input::Opened(id) => {
-                let deadline = now + Duration::from_secs(self.config.connect_timeout);
+                // Clamped like `Config::validate` does, for configs built in code.
+                let deadline =
+                    now + Duration::from_secs(self.config.connect_timeout.clamp(1, 3600));
                 self.conns.insert(id, Conn::new(id, now));
                 self.timers.push(deadline, Timer::Connect(id));
             }
@@ -312,7 +318,7 @@ impl Broker {
                 Timer::Expiry(client, generation) => self.expiry_timer(now, &client, generation),
                 Timer::Sys => {
                     self.publish_sys(now);
-                    let next = now + Duration::from_secs(self.config.sys_interval);
+                    let next = now + self.sys_period();
                     self.timers.push(next, Timer::Sys);
                 }
             }
