@@ -7,5 +7,18 @@
 //!   wire can observe it.
 
 pub mod cli;
+pub mod client;
+pub mod coverage;
+pub mod duration;
+pub mod expect;
+pub mod interp;
 pub mod loadgen;
+pub mod matching;
+pub mod profile;
 pub mod registry;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod target;
+pub mod trace;
+pub mod verdict;
