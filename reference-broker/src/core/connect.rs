@@ -171,6 +171,7 @@ impl Broker {
             return;
         };
         conn.state = ConnState::Active;
+        self.active += 1;
         conn.client_id = client_id.clone();
         conn.keep_alive = keep_alive;
         conn.last_packet = now;
@@ -370,6 +371,7 @@ impl Broker {
         let Some(client) = conn.active_client().map(str::to_owned) else {
             return;
         };
+        self.active -= 1;
         let Some(session) = self.sessions.get_mut(&client) else {
             return;
         };

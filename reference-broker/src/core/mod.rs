@@ -136,6 +136,8 @@ pub struct Broker {
     next_assigned_id: u64,
     /// Connections whose write queue overflowed; closed at the end of the current input.
     overflowed: Vec<ConnId>,
+    /// Connections past CONNACK 0x00.
+    active: usize,
 }
 
 impl Broker {
@@ -153,6 +155,7 @@ impl Broker {
             stats: Stats::default(),
             next_assigned_id: 0,
             overflowed: Vec::new(),
+            active: 0,
         };
         if broker.config.sys_interval > 0 {
             broker.publish_sys(now);
@@ -222,7 +225,7 @@ impl Broker {
 
     /// Clients currently connected.
     pub fn connected_clients(&self) -> usize {
-        self.conns.values().filter(|c| c.is_active()).count()
+        self.active
     }
 
     /// Sessions held, connected or not.

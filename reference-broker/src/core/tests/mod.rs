@@ -5,6 +5,7 @@
 
 mod connect;
 mod qos;
+mod random;
 mod retain;
 mod session;
 mod subscribe;
