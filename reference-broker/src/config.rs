@@ -292,6 +292,23 @@ mod tests {
     }
 
     #[test]
+    fn load_reads_the_password_file_beside_the_config() {
+        let dir = std::env::temp_dir().join(format!("mqttspec-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("users.txt"), "alice:secret\n").unwrap();
+        std::fs::write(dir.join("broker.toml"), "password_file = \"users.txt\"\n").unwrap();
+        let c = Config::load(&dir.join("broker.toml")).unwrap();
+        assert_eq!(c.users.unwrap()["alice"], "secret");
+        std::fs::write(dir.join("bad.toml"), "password_file = \"missing.txt\"\n").unwrap();
+        let e = Config::load(&dir.join("bad.toml")).unwrap_err();
+        assert!(e.to_string().contains("missing.txt"), "{e}");
+        std::fs::write(dir.join("users.txt"), "alice\n").unwrap();
+        let e = Config::load(&dir.join("broker.toml")).unwrap_err();
+        assert!(e.to_string().contains("line 1"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn password_file_lines() {
         let users = parse_password_file("# users\nalice:secret\n\nbob:pa:ss\n").unwrap();
         assert_eq!(users["alice"], "secret");
