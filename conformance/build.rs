@@ -19,9 +19,18 @@ fn main() {
     files.sort();
     let mut out = String::from("&[\n");
     for path in &files {
-        let rel = path.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = path
+            .strip_prefix(&dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let abs = path.canonicalize().unwrap();
-        writeln!(out, "    ({rel:?}, include_str!({:?})),", abs.display().to_string()).unwrap();
+        writeln!(
+            out,
+            "    ({rel:?}, include_str!({:?})),",
+            abs.display().to_string()
+        )
+        .unwrap();
     }
     out.push(']');
     let dest = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("builtin_scenarios.rs");

@@ -20,3 +20,35 @@ fi
 
 echo "== cargo test --workspace"
 cargo test --workspace --locked
+
+# Certification run: the whole scenario suite against a real broker (mosquitto), as README's
+# "Certify a broker in CI" recipe shows. Its expected-failure file lists mosquitto's real
+# deviations; anything else (a new failure, or a listed one that now passes) fails the run.
+if command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]; then
+  echo "== mqttspec run against mosquitto"
+  mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  conf=$(mktemp)
+  mkdir -p target
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$conf"
+  "$mosquitto_bin" -c "$conf" >target/mosquitto.log 2>&1 &
+  mosquitto_pid=$!
+  trap 'kill "$mosquitto_pid" 2>/dev/null || true; rm -f "$conf"' EXIT
+  for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  status=0
+  cargo run --release --locked -q -p mqttspec -- run "mqtt://127.0.0.1:$port" \
+    --junit target/mosquitto-junit.xml --json target/mosquitto.json \
+    --expect conformance/expected/mosquitto.toml || status=$?
+  kill "$mosquitto_pid" 2>/dev/null || true
+  wait "$mosquitto_pid" 2>/dev/null || true
+  if [ "$status" -ne 0 ]; then
+    echo "mosquitto certification: results changed unexpectedly (exit $status); see above and target/mosquitto-junit.xml"
+    exit 1
+  fi
+  echo "mosquitto certification: results as expected"
+else
+  echo "note: mosquitto not installed; skipping the certification run against it"
+fi

@@ -16,7 +16,7 @@ use tokio::time::{timeout_at, Instant};
 #[derive(Debug, Clone)]
 pub enum Event {
     /// A packet, with its serde JSON form (what patterns are matched against).
-    Packet(Packet, Value),
+    Packet(Box<Packet>, Value),
     /// The broker closed the connection (EOF or reset); the reason is for messages.
     Closed(String),
     /// The broker sent bytes that do not decode (the decoder's error, with its spec statement).
@@ -54,11 +54,17 @@ impl Client {
         let stream = match timeout_at(deadline, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
-                trace.push(name, TraceKind::Note(format!("cannot connect to {addr}: {e}")));
+                trace.push(
+                    name,
+                    TraceKind::Note(format!("cannot connect to {addr}: {e}")),
+                );
                 return Err(format!("cannot connect to {addr}: {e}"));
             }
             Err(_) => {
-                trace.push(name, TraceKind::Note(format!("TCP connect to {addr} timed out")));
+                trace.push(
+                    name,
+                    TraceKind::Note(format!("TCP connect to {addr} timed out")),
+                );
                 return Err(format!("TCP connect to {addr} timed out"));
             }
         };
@@ -89,7 +95,10 @@ impl Client {
         };
         let mut buf = BytesMut::new();
         if let Err(e) = encode(packet, version, &mut buf) {
-            trace.push(&self.name, TraceKind::Note(format!("cannot encode {}: {e}", packet.name())));
+            trace.push(
+                &self.name,
+                TraceKind::Note(format!("cannot encode {}: {e}", packet.name())),
+            );
             return;
         }
         let json = serde_json::to_value(packet).unwrap_or(Value::Null);
@@ -105,7 +114,10 @@ impl Client {
 
     async fn write(&mut self, bytes: &[u8], deadline: Instant, trace: &mut Trace) {
         let Some(stream) = self.stream.as_mut() else {
-            trace.push(&self.name, TraceKind::Note("not sent: the connection is closed".into()));
+            trace.push(
+                &self.name,
+                TraceKind::Note("not sent: the connection is closed".into()),
+            );
             return;
         };
         // A failed write is not a verdict by itself: the broker may rightly have closed the
@@ -130,7 +142,7 @@ impl Client {
                 Ok(Some(packet)) => {
                     let json = serde_json::to_value(&packet).unwrap_or(Value::Null);
                     trace.push(&self.name, TraceKind::Received(show_packet(&json)));
-                    return Some(Event::Packet(packet, json));
+                    return Some(Event::Packet(Box::new(packet), json));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -153,7 +165,10 @@ impl Client {
     fn closed_by_peer(&mut self, why: String, trace: &mut Trace) {
         if self.decoder.buffered() > 0 {
             let leftover = self.decoder.buffered();
-            trace.push(&self.name, TraceKind::Note(format!("{leftover} bytes of an incomplete packet")));
+            trace.push(
+                &self.name,
+                TraceKind::Note(format!("{leftover} bytes of an incomplete packet")),
+            );
         }
         trace.push(&self.name, TraceKind::ClosedByPeer(why.clone()));
         self.stream = None;

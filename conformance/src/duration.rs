@@ -19,8 +19,16 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         "ms" => 0.001,
         "s" => 1.0,
         "m" | "min" => 60.0,
-        "" => return Err(format!("duration {text:?} needs a unit: ms, s or m (e.g. \"500ms\")")),
-        other => return Err(format!("duration {text:?}: unknown unit {other:?} (use ms, s or m)")),
+        "" => {
+            return Err(format!(
+                "duration {text:?} needs a unit: ms, s or m (e.g. \"500ms\")"
+            ))
+        }
+        other => {
+            return Err(format!(
+                "duration {text:?}: unknown unit {other:?} (use ms, s or m)"
+            ))
+        }
     };
     let value: f64 = number
         .parse()
@@ -34,7 +42,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 /// Formats a duration the way [`parse`] reads it, choosing the shortest exact unit.
 pub fn format(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 && ms > 0 {
+    if d.subsec_millis() == 0 && d.as_secs() > 0 {
         format!("{}s", ms / 1000)
     } else if ms >= 1000 {
         let secs = format!("{:.3}", d.as_secs_f64());

@@ -77,7 +77,9 @@ pub fn time_budget(s: &Scenario, v: SpecVersion, timeout: Duration) -> Duration 
     let per_step = |step: &Step| match &step.action {
         Action::Wait(d) | Action::ExpectNothing(d) => *d,
         Action::ExpectClosed(Some(d)) => *d,
-        Action::Expect(Expectation::AnyOrder(ps)) => step.timeout.unwrap_or(timeout) * ps.len() as u32,
+        Action::Expect(Expectation::AnyOrder(ps)) => {
+            step.timeout.unwrap_or(timeout) * ps.len() as u32
+        }
         // Connect waits twice: for TCP and for CONNACK.
         Action::Connect { .. } => step.timeout.unwrap_or(timeout) * 2,
         _ => step.timeout.unwrap_or(timeout),
@@ -124,7 +126,11 @@ pub async fn run(
                     step.line,
                     step.action.keyword(),
                     step.client,
-                    if step.repeat.is_some() { format!(", $i = {i}") } else { String::new() },
+                    if step.repeat.is_some() {
+                        format!(", $i = {i}")
+                    } else {
+                        String::new()
+                    },
                 );
                 run.close_all();
                 return match stop {
@@ -139,7 +145,9 @@ pub async fn run(
                         run.outcome(Verdict::Fail, format!("{at}: {what}"), detail)
                     }
                     Stop::Skip(why) => run.outcome(Verdict::Skip, why, String::new()),
-                    Stop::Error(why) => run.outcome(Verdict::Error, format!("{at}: {why}"), String::new()),
+                    Stop::Error(why) => {
+                        run.outcome(Verdict::Error, format!("{at}: {why}"), String::new())
+                    }
                 };
             }
         }
@@ -286,7 +294,8 @@ impl Interp<'_> {
                     .or_insert_with(|| self.version.as_str().into());
             }
         }
-        serde_json::from_value(v).map_err(|e| Stop::Error(format!("the packet template does not form a packet: {e}")))
+        serde_json::from_value(v)
+            .map_err(|e| Stop::Error(format!("the packet template does not form a packet: {e}")))
     }
 
     async fn connect(
@@ -326,13 +335,23 @@ impl Interp<'_> {
                 ))))
             }
             Some(Event::Closed(why)) if first => {
-                return Err(Stop::Error(what(&format!("connection closed before CONNACK ({why})"))))
+                return Err(Stop::Error(what(&format!(
+                    "connection closed before CONNACK ({why})"
+                ))))
             }
-            None => return Err(fail(format!("expected CONNACK, nothing within {}", crate::duration::format(timeout)))),
+            None => {
+                return Err(fail(format!(
+                    "expected CONNACK, nothing within {}",
+                    crate::duration::format(timeout)
+                )))
+            }
             Some(ev) => return Err(fail(format!("expected CONNACK, {}", describe(&ev)))),
         };
-        let Packet::Connack(ack) = &packet else {
-            return Err(fail(format!("expected CONNACK, received {}", show_packet(&json))));
+        let Packet::Connack(ack) = &*packet else {
+            return Err(fail(format!(
+                "expected CONNACK, received {}",
+                show_packet(&json)
+            )));
         };
         self.connack_seen = true;
         let code = ack.reason_code.0;
@@ -359,7 +378,11 @@ impl Interp<'_> {
                 Ok(())
             }
             Err(m) => {
-                let auth = if v5 { [0x86, 0x87, 0x8C] } else { [0x04, 0x05, 0x05] };
+                let auth = if v5 {
+                    [0x86, 0x87, 0x8C]
+                } else {
+                    [0x04, 0x05, 0x05]
+                };
                 if default_expected && first && auth.contains(&code) {
                     return Err(Stop::Error(format!(
                         "the broker refused the connection (CONNACK code 0x{code:02x}); give credentials with --username/--password"
@@ -384,8 +407,19 @@ impl Interp<'_> {
             Expectation::Packet(pattern) => {
                 let json = match self.next_event(name, deadline).await? {
                     Some(Event::Packet(_, j)) => j,
-                    None => return Err(fail(format!("expected {}, nothing within {within}", wanted(pattern)))),
-                    Some(ev) => return Err(fail(format!("expected {}, {}", wanted(pattern), describe(&ev)))),
+                    None => {
+                        return Err(fail(format!(
+                            "expected {}, nothing within {within}",
+                            wanted(pattern)
+                        )))
+                    }
+                    Some(ev) => {
+                        return Err(fail(format!(
+                            "expected {}, {}",
+                            wanted(pattern),
+                            describe(&ev)
+                        )))
+                    }
                 };
                 match match_packet(pattern, &json, &self.vars, &self.ph) {
                     Ok(bound) => {
@@ -427,7 +461,9 @@ impl Interp<'_> {
                             detail: format!("received: {}\n{}", show_packet(&json), why.join("\n")),
                         })
                     }
-                    None => Err(fail(format!("expected {expected}; nothing within {within}"))),
+                    None => Err(fail(format!(
+                        "expected {expected}; nothing within {within}"
+                    ))),
                     Some(ev) => Err(fail(format!("expected {expected}; {}", describe(&ev)))),
                 }
             }
@@ -437,11 +473,24 @@ impl Interp<'_> {
                     let pending: Vec<String> = left.iter().map(|p| wanted(p)).collect();
                     let json = match self.next_event(name, deadline).await? {
                         Some(Event::Packet(_, j)) => j,
-                        None => return Err(fail(format!("still expected {}, nothing within {within}", pending.join(", ")))),
-                        Some(ev) => return Err(fail(format!("still expected {}, {}", pending.join(", "), describe(&ev)))),
+                        None => {
+                            return Err(fail(format!(
+                                "still expected {}, nothing within {within}",
+                                pending.join(", ")
+                            )))
+                        }
+                        Some(ev) => {
+                            return Err(fail(format!(
+                                "still expected {}, {}",
+                                pending.join(", "),
+                                describe(&ev)
+                            )))
+                        }
                     };
                     let found = left.iter().enumerate().find_map(|(i, p)| {
-                        match_packet(p, &json, &self.vars, &self.ph).ok().map(|b| (i, b))
+                        match_packet(p, &json, &self.vars, &self.ph)
+                            .ok()
+                            .map(|b| (i, b))
                     });
                     match found {
                         Some((i, bound)) => {
@@ -496,8 +545,18 @@ fn lower_grant(pattern: &Value, got: &Value) -> Option<String> {
     if pattern.get("type")? != "suback" || got.get("type")? != "suback" {
         return None;
     }
-    let want: Vec<u64> = pattern.get("reason_codes")?.as_array()?.iter().map(Value::as_u64).collect::<Option<_>>()?;
-    let have: Vec<u64> = got.get("reason_codes")?.as_array()?.iter().map(Value::as_u64).collect::<Option<_>>()?;
+    let want: Vec<u64> = pattern
+        .get("reason_codes")?
+        .as_array()?
+        .iter()
+        .map(Value::as_u64)
+        .collect::<Option<_>>()?;
+    let have: Vec<u64> = got
+        .get("reason_codes")?
+        .as_array()?
+        .iter()
+        .map(Value::as_u64)
+        .collect::<Option<_>>()?;
     if want.len() != have.len() || want.iter().any(|&w| w > 2) || have.iter().any(|&h| h > 2) {
         return None;
     }

@@ -5,6 +5,19 @@
 //! - [`loadgen`]: the load generator behind `mqttspec bench`.
 //! - [`registry`]: every normative statement of MQTT 3.1.1 and 5.0, with whether a test on the
 //!   wire can observe it.
+//!
+//! The conformance harness, in the order a run goes through it:
+//! - [`scenario`]: the scenario model, and its loader ([`scenario::load`]) that turns
+//!   `scenarios/AREA/NAME.toml` into it, rejecting typos with file and line; [`scenario::schema`]
+//!   checks packet templates against the codec, [`scenario::template`] holds `{topic}` and `$var`.
+//! - [`target`]: the broker under test, embedded (in-process, port 0) or `mqtt://host:port`.
+//! - [`runner`]: runs scenario x version jobs in parallel with unique prefixes, and judges them.
+//! - [`interp`]: runs one scenario's steps; [`client`] is its scripted client, [`matching`] its
+//!   partial packet matching, [`trace`] the wire log a failure prints.
+//! - [`verdict`]: pass / fail / skip / error, and how `--strict` and [`expect`] (the
+//!   expected-failure file) judge them; [`profile`]: what the broker supports.
+//! - [`report`]: console, JUnit XML and JSON; [`coverage`]: statements -> scenarios.
+//! - [`duration`]: `"500ms"`-style durations, for scenario files and the command line.
 
 pub mod cli;
 pub mod client;

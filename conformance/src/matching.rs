@@ -22,7 +22,11 @@ pub struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.path.is_empty() { "packet" } else { &self.path };
+        let at = if self.path.is_empty() {
+            "packet"
+        } else {
+            &self.path
+        };
         write!(f, "{at}: expected {}, got {}", self.expected, self.got)
     }
 }
@@ -230,7 +234,11 @@ mod tests {
     fn defaults_left_out_of_the_json_still_match() {
         let got = json!({"type": "unsuback", "packet_id": 1});
         check(json!({"reason_codes": [], "properties": {}}), got.clone()).unwrap();
-        check(json!({"properties": {"reason_string": "$none"}}), got.clone()).unwrap();
+        check(
+            json!({"properties": {"reason_string": "$none"}}),
+            got.clone(),
+        )
+        .unwrap();
         let m = check(json!({"properties": {"reason_string": "$_"}}), got).unwrap_err();
         assert_eq!(m.path, "properties.reason_string");
         check(json!({"dup": false}), json!({"type": "x"})).unwrap();
@@ -243,8 +251,16 @@ mod tests {
         let m = match_packet(&json!({"packet_id": "$pid"}), &got, &vars, &ph()).unwrap_err();
         assert_eq!(m.expected, "$pid = 3");
         check(json!({"payload": {"hex": "6869"}}), got.clone()).unwrap();
-        check(json!({"payload": "\u{0}"}), json!({"payload": {"hex": "00"}})).unwrap();
-        let m = check(json!({"reason_codes": [1, 2]}), json!({"reason_codes": [1]})).unwrap_err();
+        check(
+            json!({"payload": "\u{0}"}),
+            json!({"payload": {"hex": "00"}}),
+        )
+        .unwrap();
+        let m = check(
+            json!({"reason_codes": [1, 2]}),
+            json!({"reason_codes": [1]}),
+        )
+        .unwrap_err();
         assert!(m.expected.starts_with("2 entries"), "{m}");
     }
 }

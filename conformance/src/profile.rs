@@ -60,9 +60,11 @@ impl Profile {
 
     /// Why a scenario needing `requires` cannot run, if the profile says so.
     pub fn skip_reason(&self, requires: &[Capability]) -> Option<String> {
-        requires
-            .iter()
-            .find_map(|c| self.missing.get(c).map(|why| format!("requires {c}: {why}")))
+        requires.iter().find_map(|c| {
+            self.missing
+                .get(c)
+                .map(|why| format!("requires {c}: {why}"))
+        })
     }
 }
 
@@ -79,9 +81,21 @@ pub fn missing_from_connack(p: &Properties) -> Vec<(Capability, String)> {
     }
     let flags = [
         (p.retain_available, Capability::Retain, "Retain Available"),
-        (p.wildcard_subscription_available, Capability::Wildcards, "Wildcard Subscription Available"),
-        (p.subscription_identifier_available, Capability::SubscriptionIdentifiers, "Subscription Identifiers Available"),
-        (p.shared_subscription_available, Capability::SharedSubscriptions, "Shared Subscription Available"),
+        (
+            p.wildcard_subscription_available,
+            Capability::Wildcards,
+            "Wildcard Subscription Available",
+        ),
+        (
+            p.subscription_identifier_available,
+            Capability::SubscriptionIdentifiers,
+            "Subscription Identifiers Available",
+        ),
+        (
+            p.shared_subscription_available,
+            Capability::SharedSubscriptions,
+            "Shared Subscription Available",
+        ),
     ];
     for (value, cap, name) in flags {
         if value == Some(0) {
@@ -89,7 +103,10 @@ pub fn missing_from_connack(p: &Properties) -> Vec<(Capability, String)> {
         }
     }
     if p.topic_alias_maximum.unwrap_or(0) == 0 {
-        out.push((Capability::TopicAliases, "CONNACK declares no Topic Alias Maximum".into()));
+        out.push((
+            Capability::TopicAliases,
+            "CONNACK declares no Topic Alias Maximum".into(),
+        ));
     }
     out
 }
@@ -100,9 +117,13 @@ mod tests {
 
     #[test]
     fn reads_a_profile() {
-        let p = Profile::parse("name = \"x\"\n[capabilities]\nqos2 = false\nretain = true\n").unwrap();
+        let p =
+            Profile::parse("name = \"x\"\n[capabilities]\nqos2 = false\nretain = true\n").unwrap();
         assert!(p.skip_reason(&[Capability::Retain]).is_none());
-        assert!(p.skip_reason(&[Capability::Qos2]).unwrap().starts_with("requires qos2"));
+        assert!(p
+            .skip_reason(&[Capability::Qos2])
+            .unwrap()
+            .starts_with("requires qos2"));
         let e = Profile::parse("[capabilities]\nqos3 = false\n").unwrap_err();
         assert!(e.starts_with("line 2: unknown variant `qos3`"), "{e}");
     }
@@ -115,7 +136,10 @@ mod tests {
             topic_alias_maximum: Some(10),
             ..Properties::default()
         };
-        let caps: Vec<Capability> = missing_from_connack(&p).into_iter().map(|(c, _)| c).collect();
+        let caps: Vec<Capability> = missing_from_connack(&p)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
         assert_eq!(caps, vec![Capability::Qos2, Capability::Retain]);
     }
 }

@@ -129,13 +129,18 @@ pub async fn run_job(
         detail.push_str("trace:\n");
         detail.push_str(&outcome.trace.to_string());
     }
-    let expected = judging.expect.reason(&s.id, job.version);
+    let passed = outcome.verdict == Verdict::Pass;
+    let expected = judging.expect.reason(&s.id, job.version, passed);
     ScenarioResult {
         id: s.id.clone(),
         title: s.title.clone(),
         version: job.version,
         level: s.level,
-        spec: s.spec_ids(job.version).into_iter().map(String::from).collect(),
+        spec: s
+            .spec_ids(job.version)
+            .into_iter()
+            .map(String::from)
+            .collect(),
         verdict: outcome.verdict,
         message: outcome.message,
         detail,

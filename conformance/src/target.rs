@@ -96,9 +96,15 @@ mod tests {
 
     #[test]
     fn parses_targets() {
-        let t = |h: &str, p| Target::Tcp { host: h.into(), port: p };
+        let t = |h: &str, p| Target::Tcp {
+            host: h.into(),
+            port: p,
+        };
         assert_eq!(Target::parse("mqtt://localhost"), Ok(t("localhost", 1883)));
-        assert_eq!(Target::parse("mqtt://127.0.0.1:1884/"), Ok(t("127.0.0.1", 1884)));
+        assert_eq!(
+            Target::parse("mqtt://127.0.0.1:1884/"),
+            Ok(t("127.0.0.1", 1884))
+        );
         assert_eq!(Target::parse("mqtt://[::1]:1885"), Ok(t("[::1]", 1885)));
         assert!(Target::parse("localhost:1883").is_err());
         assert!(Target::parse("mqtt://h:x").is_err());

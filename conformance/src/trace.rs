@@ -69,7 +69,12 @@ impl Trace {
     }
 
     fn render(&self, timed: bool) -> String {
-        let width = self.events.iter().map(|e| e.client.len()).max().unwrap_or(1);
+        let width = self
+            .events
+            .iter()
+            .map(|e| e.client.len())
+            .max()
+            .unwrap_or(1);
         let mut out = String::new();
         for e in &self.events {
             if timed {
@@ -81,7 +86,9 @@ impl Trace {
                 TraceKind::SentRaw(hex) => ("->", format!("raw bytes {hex}")),
                 TraceKind::Received(p) => ("<-", p.clone()),
                 TraceKind::Malformed(m) => ("<-", format!("MALFORMED {m}")),
-                TraceKind::ClosedByPeer(why) => ("<-", format!("connection closed by the broker ({why})")),
+                TraceKind::ClosedByPeer(why) => {
+                    ("<-", format!("connection closed by the broker ({why})"))
+                }
                 TraceKind::Dropped => ("->", "TCP closed without DISCONNECT".to_string()),
                 TraceKind::Note(n) => ("  ", n.clone()),
             };

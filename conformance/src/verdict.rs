@@ -156,7 +156,11 @@ impl Summary {
 impl fmt::Display for Summary {
     /// `30 passed, 1 failed, 2 skipped`, then the other counts that are not zero.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} passed, {} failed, {} skipped", self.passed, self.failed, self.skipped)?;
+        write!(
+            f,
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        )?;
         let extras = [
             (self.errors, "errors"),
             (self.expected_failures, "expected failures"),
@@ -182,9 +186,18 @@ mod tests {
     #[test]
     fn judging() {
         use Verdict::*;
-        assert_eq!(Status::judge(Fail, Level::Must, false, None), Status::Failed);
-        assert_eq!(Status::judge(Fail, Level::Should, false, None), Status::NonStrict);
-        assert_eq!(Status::judge(Fail, Level::Should, true, None), Status::Failed);
+        assert_eq!(
+            Status::judge(Fail, Level::Must, false, None),
+            Status::Failed
+        );
+        assert_eq!(
+            Status::judge(Fail, Level::Should, false, None),
+            Status::NonStrict
+        );
+        assert_eq!(
+            Status::judge(Fail, Level::Should, true, None),
+            Status::Failed
+        );
         assert!(Status::judge(Pass, Level::Must, false, Some("x".into())).is_unexpected());
         assert!(!Status::judge(Error, Level::Must, false, Some("x".into())).is_unexpected());
         assert!(Status::judge(Error, Level::May, false, None).is_unexpected());

@@ -80,7 +80,9 @@ fn main() {
                 let report = || format!("{}\n{}", r.message, r.detail);
                 match (r.verdict, &r.status) {
                     (Verdict::Pass, _) => Ok(Completion::Completed),
-                    (Verdict::Skip, _) if lenient => Ok(Completion::ignored_with(r.message.clone())),
+                    (Verdict::Skip, _) if lenient => {
+                        Ok(Completion::ignored_with(r.message.clone()))
+                    }
                     (Verdict::Fail, Status::NonStrict) if lenient => Ok(Completion::Completed),
                     (Verdict::Skip, _) => Err(Failed::from(format!(
                         "skipped against the reference broker, which supports everything: {}",

@@ -86,7 +86,11 @@ async fn a_black_hole_target_ends_with_errors_in_bounded_time() {
     }
     // Each scenario stops at its first unanswered wait (300 ms); a generous bound, far below
     // what an unbounded wait would take.
-    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -95,7 +99,8 @@ async fn a_refused_connection_is_an_error() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let text = std::fs::read_to_string(selftest_dir().join("scenarios/selftest/passes.toml")).unwrap();
+    let text =
+        std::fs::read_to_string(selftest_dir().join("scenarios/selftest/passes.toml")).unwrap();
     let s = parse_scenario("passes.toml", "selftest/passes.toml", &text).unwrap();
     let ctx = ctx(format!("127.0.0.1:{port}"), Duration::from_secs(1));
     let out = interp::run(&s, SpecVersion::V5_0, &ctx, fixed_placeholders()).await;
@@ -124,7 +129,14 @@ fn scratch(name: &str) -> PathBuf {
 fn junit_outline(xml: &str) -> String {
     let mut out = Vec::new();
     for line in xml.lines().map(str::trim) {
-        let keep = ["<testsuites", "<testsuite ", "<testcase", "<failure", "<skipped", "<error"];
+        let keep = [
+            "<testsuites",
+            "<testsuite ",
+            "<testcase",
+            "<failure",
+            "<skipped",
+            "<error",
+        ];
         if keep.iter().any(|k| line.starts_with(k)) {
             let tag = &line[..line.find('>').map_or(line.len(), |i| i + 1)];
             let mut t = String::new();
@@ -156,16 +168,33 @@ fn cli_judges_with_expect_strict_and_writes_junit_and_json() {
     let dir = selftest_dir();
     let scenarios = dir.join("scenarios");
     let scenarios = scenarios.to_str().unwrap();
-    let base = ["run", "--scenarios", scenarios, "--filter", "selftest/", "--timeout", "2s"];
+    let base = [
+        "run",
+        "--scenarios",
+        scenarios,
+        "--filter",
+        "selftest/",
+        "--timeout",
+        "2s",
+    ];
 
     // Without an expected-failure file the wrong scenario fails the run; the SHOULD-level
     // failure is reported as non-strict.
     let (code, out) = mqttspec(&base);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAIL selftest/wrong-payload@3.1.1"), "{out}");
-    assert!(out.contains("payload: expected \"wrong\", got \"right\""), "{out}");
-    assert!(out.contains("non-strict selftest/should-level@5.0"), "{out}");
-    assert!(out.contains("MQTT 5.0: 1 passed, 1 failed, 0 skipped (1 non-strict)"), "{out}");
+    assert!(
+        out.contains("payload: expected \"wrong\", got \"right\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("non-strict selftest/should-level@5.0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("MQTT 5.0: 1 passed, 1 failed, 0 skipped (1 non-strict)"),
+        "{out}"
+    );
 
     // Listed as expected: the run passes, and the reports say why.
     let tmp = scratch("reports");
@@ -183,8 +212,14 @@ fn cli_judges_with_expect_strict_and_writes_junit_and_json() {
     ]);
     let (code, out) = mqttspec(&args);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("expected failure selftest/wrong-payload@5.0"), "{out}");
-    insta::assert_snapshot!("junit_outline", junit_outline(&std::fs::read_to_string(&junit).unwrap()));
+    assert!(
+        out.contains("expected failure selftest/wrong-payload@5.0"),
+        "{out}"
+    );
+    insta::assert_snapshot!(
+        "junit_outline",
+        junit_outline(&std::fs::read_to_string(&junit).unwrap())
+    );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let summary = &report["summary"];
@@ -196,7 +231,15 @@ fn cli_judges_with_expect_strict_and_writes_junit_and_json() {
     let results = report["results"].as_array().unwrap();
     assert_eq!(results.len(), 5);
     for r in results {
-        for key in ["id", "version", "verdict", "spec", "level", "message", "duration_ms"] {
+        for key in [
+            "id",
+            "version",
+            "verdict",
+            "spec",
+            "level",
+            "message",
+            "duration_ms",
+        ] {
             assert!(r.get(key).is_some(), "result lacks {key}: {r}");
         }
     }

@@ -2,7 +2,7 @@
 //! can observe, how many a scenario checks, and each unchecked one with the reason.
 
 use crate::coverage::{compute, NO_SCENARIO};
-use crate::registry::{self, SpecVersion};
+use crate::registry;
 use crate::scenario::load::load_all;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,26 +43,35 @@ pub fn main(args: Args) -> ExitCode {
             .iter()
             .map(|c| (c.version.as_str().to_string(), c.to_json()))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&obj).expect("JSON serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&obj).expect("JSON serializes")
+        );
         return ExitCode::SUCCESS;
     }
     for c in &reports {
-        let pct = |n: usize| if c.testable == 0 { 0 } else { n * 100 / c.testable };
+        let pct = |n: usize| n * 100 / c.testable.max(1);
         println!(
             "MQTT {}: {} statements, {} testable on the wire, {} checked by a scenario ({}% of testable)",
             c.version, c.statements, c.testable, c.covered, pct(c.covered)
         );
-        let summary = |id: &str| {
-            registry::lookup(c.version, id).map_or("", |s| s.summary)
-        };
-        let untested: Vec<_> = c.uncovered.iter().filter(|(_, r)| r == NO_SCENARIO).collect();
+        let summary = |id: &str| registry::lookup(c.version, id).map_or("", |s| s.summary);
+        let untested: Vec<_> = c
+            .uncovered
+            .iter()
+            .filter(|(_, r)| r == NO_SCENARIO)
+            .collect();
         if !untested.is_empty() {
             println!("  testable, not yet checked ({}):", untested.len());
             for (id, _) in untested {
                 println!("    {id:<16} {}", summary(id));
             }
         }
-        let untestable: Vec<_> = c.uncovered.iter().filter(|(_, r)| r != NO_SCENARIO).collect();
+        let untestable: Vec<_> = c
+            .uncovered
+            .iter()
+            .filter(|(_, r)| r != NO_SCENARIO)
+            .collect();
         if !untestable.is_empty() {
             println!("  not testable on the wire ({}):", untestable.len());
             for (id, reason) in untestable {
@@ -70,6 +79,5 @@ pub fn main(args: Args) -> ExitCode {
             }
         }
     }
-    let _ = SpecVersion::all;
     ExitCode::SUCCESS
 }

@@ -55,7 +55,10 @@ pub fn main(args: Args) -> ExitCode {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&items).expect("JSON serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&items).expect("JSON serializes")
+        );
         return ExitCode::SUCCESS;
     }
     let width = chosen.iter().map(|s| s.id.len()).max().unwrap_or(2);

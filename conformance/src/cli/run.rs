@@ -180,9 +180,17 @@ async fn run(
         .expect
         .unused(&ran)
         .iter()
-        .map(|e| format!("expected-failure entry {:?} matches no scenario of this run", e.id))
+        .map(|e| {
+            format!(
+                "expected-failure entry {:?} matches no scenario of this run",
+                e.id
+            )
+        })
         .collect();
-    print!("{}", report::console::render(&shown, &results, &notes, args.verbose));
+    print!(
+        "{}",
+        report::console::render(&shown, &results, &notes, args.verbose)
+    );
     if let Some(path) = &args.junit {
         if let Err(e) = std::fs::write(path, report::junit::render(&shown, &results)) {
             return usage(format!("cannot write {}: {e}", path.display()));

@@ -28,7 +28,8 @@ pub fn render(target: &str, results: &[ScenarioResult]) -> String {
                         NonSuccessKind::Error
                     };
                     let mut s = TestCaseStatus::non_success(kind);
-                    s.set_message(r.message.clone()).set_description(text(&r.message));
+                    s.set_message(r.message.clone())
+                        .set_description(text(&r.message));
                     s
                 }
                 Status::UnexpectedPass(reason) => {

@@ -254,7 +254,10 @@ pub fn parse_scenario(shown: &str, rel: &str, text: &str) -> Result<Scenario, Lo
 
     let versions: Vec<SpecVersion> = match &raw.versions {
         Some(vs) if vs.is_empty() => {
-            return Err(at(0..0, "`versions` is empty: the scenario would never run".into()))
+            return Err(at(
+                0..0,
+                "`versions` is empty: the scenario would never run".into(),
+            ))
         }
         Some(vs) => dedup(vs.iter().map(|v| v.0)),
         None => SpecVersion::all().to_vec(),
@@ -262,7 +265,10 @@ pub fn parse_scenario(shown: &str, rel: &str, text: &str) -> Result<Scenario, Lo
 
     let mut spec = Vec::new();
     if raw.spec.get_ref().is_empty() {
-        return Err(at(raw.spec.span(), "`spec` must name at least one statement".into()));
+        return Err(at(
+            raw.spec.span(),
+            "`spec` must name at least one statement".into(),
+        ));
     }
     for item in raw.spec.get_ref() {
         let r = parse_spec_ref(item.get_ref(), &versions).map_err(|m| at(item.span(), m))?;
@@ -282,7 +288,10 @@ pub fn parse_scenario(shown: &str, rel: &str, text: &str) -> Result<Scenario, Lo
             if let Some(v) = vs.iter().find(|v| !versions.contains(v)) {
                 return Err(at(
                     span,
-                    format!("step {}: version {v} is not one of the scenario's versions", i + 1),
+                    format!(
+                        "step {}: version {v} is not one of the scenario's versions",
+                        i + 1
+                    ),
                 ));
             }
         }
@@ -332,7 +341,11 @@ fn parse_spec_ref(text: &str, versions: &[SpecVersion]) -> Result<SpecRef, Strin
         Some((v, id)) => match v {
             "3.1.1" => (Some(SpecVersion::V3_1_1), id),
             "5.0" => (Some(SpecVersion::V5_0), id),
-            _ => return Err(format!("spec {text:?}: the version before ':' must be 3.1.1 or 5.0")),
+            _ => {
+                return Err(format!(
+                    "spec {text:?}: the version before ':' must be 3.1.1 or 5.0"
+                ))
+            }
         },
         None => (None, text),
     };
@@ -387,20 +400,27 @@ fn convert_step(index: usize, line: usize, raw: &RawStep, text: &str) -> Result<
                 obj.insert("type".into(), "connect".into());
             }
             Some(Value::String(t)) if t == "connect" => {}
-            Some(_) => return Err((here(c.span()), "connect sends a CONNECT: leave `type` out".into())),
+            Some(_) => {
+                return Err((
+                    here(c.span()),
+                    "connect sends a CONNECT: leave `type` out".into(),
+                ))
+            }
         }
         // Check with the fields the interpreter fills in, so that only real mistakes show.
         let mut filled = connect.clone();
         for (k, v) in [("client_id", Value::from("c")), ("keep_alive", 60.into())] {
             filled.as_object_mut().unwrap().entry(k).or_insert(v);
         }
-        schema::check_template(&filled)
-            .map_err(|m| (here(c.span()), format!("connect: {m}")))?;
+        schema::check_template(&filled).map_err(|m| (here(c.span()), format!("connect: {m}")))?;
         let mut connack = match &raw.connack {
             Some(p) => {
                 let v = json_of(p);
                 if !v.is_object() {
-                    return Err((here(p.span()), "connack takes a table: the CONNACK fields to check".into()));
+                    return Err((
+                        here(p.span()),
+                        "connack takes a table: the CONNACK fields to check".into(),
+                    ));
                 }
                 v
             }
@@ -410,7 +430,8 @@ fn convert_step(index: usize, line: usize, raw: &RawStep, text: &str) -> Result<
         obj.entry("type").or_insert("connack".into());
         obj.entry("reason_code").or_insert(0.into());
         if let Some(p) = &raw.connack {
-            schema::check_pattern(&connack).map_err(|m| (here(p.span()), format!("connack: {m}")))?;
+            schema::check_pattern(&connack)
+                .map_err(|m| (here(p.span()), format!("connack: {m}")))?;
         }
         actions.push(("connect", Action::Connect { connect, connack }));
     } else if let Some(p) = &raw.connack {
@@ -428,7 +449,10 @@ fn convert_step(index: usize, line: usize, raw: &RawStep, text: &str) -> Result<
             .filter(|c| !c.is_whitespace())
             .collect();
         let bytes = hex::decode(&clean).map_err(|e| {
-            (here(hex_text.span()), format!("send_raw: not hex bytes ({e}); write e.g. \"30 03 00 01 61\""))
+            (
+                here(hex_text.span()),
+                format!("send_raw: not hex bytes ({e}); write e.g. \"30 03 00 01 61\""),
+            )
         })?;
         if bytes.is_empty() {
             return Err((here(hex_text.span()), "send_raw: no bytes".into()));
@@ -436,7 +460,8 @@ fn convert_step(index: usize, line: usize, raw: &RawStep, text: &str) -> Result<
         actions.push(("send_raw", Action::SendRaw(bytes)));
     }
     if let Some(e) = &raw.expect {
-        let exp = convert_expect(&json_of(e)).map_err(|m| (here(e.span()), format!("expect: {m}")))?;
+        let exp =
+            convert_expect(&json_of(e)).map_err(|m| (here(e.span()), format!("expect: {m}")))?;
         actions.push(("expect", Action::Expect(exp)));
     }
     if let Some(d) = raw.expect_nothing {
@@ -466,7 +491,9 @@ fn convert_step(index: usize, line: usize, raw: &RawStep, text: &str) -> Result<
         Some(c) => {
             let name = c.get_ref();
             let ok = (1..=10).contains(&name.len())
-                && name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit());
+                && name
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit());
             if !ok {
                 return Err((here(c.span()), format!(
                     "client name {name:?}: 1 to 10 lower-case letters or digits (it becomes part of a client id)"
@@ -483,7 +510,10 @@ fn convert_step(index: usize, line: usize, raw: &RawStep, text: &str) -> Result<
         index,
         line,
         client,
-        versions: raw.versions.as_ref().map(|vs| dedup(vs.iter().map(|v| v.0))),
+        versions: raw
+            .versions
+            .as_ref()
+            .map(|vs| dedup(vs.iter().map(|v| v.0))),
         timeout: raw.timeout.map(|d| d.0),
         repeat: raw.repeat,
         action,
@@ -493,9 +523,9 @@ fn convert_step(index: usize, line: usize, raw: &RawStep, text: &str) -> Result<
 /// `expect` forms: a packet pattern, `{ any_of = [pattern or "closed", ...] }`, or
 /// `{ any_order = [pattern, ...] }`.
 fn convert_expect(v: &Value) -> Result<Expectation, String> {
-    let obj = v
-        .as_object()
-        .ok_or("expect takes a packet pattern table, { any_of = [...] } or { any_order = [...] }")?;
+    let obj = v.as_object().ok_or(
+        "expect takes a packet pattern table, { any_of = [...] } or { any_order = [...] }",
+    )?;
     let list = |key: &str| -> Result<Vec<Value>, String> {
         if obj.len() != 1 {
             return Err(format!("`{key}` stands alone in its table"));
@@ -546,7 +576,10 @@ fn check_flow(steps: &[Step], v: SpecVersion) -> Result<(), (usize, String)> {
     let mut bound: HashSet<String> = HashSet::new();
     for step in steps.iter().filter(|s| s.applies_to(v)) {
         let fail = |m: String| Err((step.line, format!("step {}: {m}", step.index)));
-        let state = conns.get(step.client.as_str()).copied().unwrap_or(Conn::Closed);
+        let state = conns
+            .get(step.client.as_str())
+            .copied()
+            .unwrap_or(Conn::Closed);
         let mut read = Vec::new();
         let mut binds = Vec::new();
         match &step.action {
@@ -655,9 +688,15 @@ send = { type = "unsubscribe", packet_id = "$pid", filters = ["{topic}/a"] }
         let e = err(&GOOD.replace("client = \"sub\"\nconnect", "clinet = \"sub\"\nconnect"));
         assert!(e.starts_with("demo.toml:7: unknown field `clinet`"), "{e}");
         let e = err(&GOOD.replace("qos = 1 }]", "qoss = 1 }]"));
-        assert!(e.starts_with("demo.toml:12: step 2: send: unknown field `qoss`"), "{e}");
+        assert!(
+            e.starts_with("demo.toml:12: step 2: send: unknown field `qoss`"),
+            "{e}"
+        );
         let e = err(&GOOD.replace("reason_codes = [1]", "reason_code = [1]"));
-        assert!(e.contains("demo.toml:16: step 3: expect: unknown field `reason_code`"), "{e}");
+        assert!(
+            e.contains("demo.toml:16: step 3: expect: unknown field `reason_code`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -670,9 +709,18 @@ send = { type = "unsubscribe", packet_id = "$pid", filters = ["{topic}/a"] }
 
     #[test]
     fn checks_clients_and_variables() {
-        let e = err(&GOOD.replace("packet_id = \"$pid\", reason_codes", "packet_id = 1, reason_codes"));
-        assert!(e.contains("variable $pid is read before any step binds it"), "{e}");
-        let e = err(&GOOD.replace("client = \"sub\"\nsend = { type = \"unsub", "client = \"pub\"\nsend = { type = \"unsub"));
+        let e = err(&GOOD.replace(
+            "packet_id = \"$pid\", reason_codes",
+            "packet_id = 1, reason_codes",
+        ));
+        assert!(
+            e.contains("variable $pid is read before any step binds it"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace(
+            "client = \"sub\"\nsend = { type = \"unsub",
+            "client = \"pub\"\nsend = { type = \"unsub",
+        ));
         assert!(e.contains("client pub is not connected"), "{e}");
         let e = err(&GOOD.replace("id = \"demo/ok\"", "id = \"demo/other\""));
         assert!(e.contains("must be the file's path"), "{e}");
@@ -681,6 +729,9 @@ send = { type = "unsubscribe", packet_id = "$pid", filters = ["{topic}/a"] }
     #[test]
     fn one_action_per_step() {
         let e = err(&GOOD.replace("connect = {}", "connect = {}\nwait = \"1s\""));
-        assert!(e.contains("one action per step, found connect and wait"), "{e}");
+        assert!(
+            e.contains("one action per step, found connect and wait"),
+            "{e}"
+        );
     }
 }

@@ -188,7 +188,9 @@ pub struct Step {
 impl Step {
     /// Whether the step runs in `version`.
     pub fn applies_to(&self, version: SpecVersion) -> bool {
-        self.versions.as_ref().is_none_or(|vs| vs.contains(&version))
+        self.versions
+            .as_ref()
+            .is_none_or(|vs| vs.contains(&version))
     }
 }
 

@@ -285,8 +285,7 @@ mod tests {
     fn partial_patterns_pass_and_typos_fail() {
         check_pattern(&json!({"type": "publish", "qos": 1, "packet_id": "$pid"})).unwrap();
         check_pattern(&json!({"type": "suback", "reason_codes": [1, "$rc"]})).unwrap();
-        check_pattern(&json!({"type": "connack", "properties": {"topic_alias": "$none"}}))
-            .unwrap();
+        check_pattern(&json!({"type": "connack", "properties": {"topic_alias": "$none"}})).unwrap();
         let err = check_pattern(&json!({"type": "publish", "qoss": 1})).unwrap_err();
         assert!(err.contains("unknown field `qoss`"), "{err}");
         let err = check_pattern(&json!({"type": "publish", "qos": 3})).unwrap_err();

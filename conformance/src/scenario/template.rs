@@ -134,9 +134,8 @@ pub fn expand(s: &str, vars: &Vars, ph: &Placeholders) -> Result<String, String>
 fn placeholder(after: &str) -> Option<(&str, usize)> {
     let close = after.find('}')?;
     let name = &after[..close];
-    let is_placeholder = name == "client"
-        || name == "topic"
-        || name.strip_prefix('$').is_some_and(is_name);
+    let is_placeholder =
+        name == "client" || name == "topic" || name.strip_prefix('$').is_some_and(is_name);
     is_placeholder.then_some((name, close))
 }
 
