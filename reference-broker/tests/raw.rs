@@ -175,3 +175,57 @@ async fn keep_alive_closes_a_silent_client_at_one_and_a_half_times() {
     );
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_client_that_never_reads_does_not_stall_the_others() {
+    let b = broker().await;
+    let addr = b.local_addr();
+    // Subscribes to everything, then never reads again.
+    let _slow = subscriber(addr, "slow", "flood/#").await;
+    let mut fast = Raw::connect(addr, connect(ProtocolVersion::V5, "fast")).await;
+    fast.send(&Packet::Subscribe(Subscribe {
+        packet_id: 1,
+        properties: Properties::default(),
+        filters: vec![Subscription::new("flood/#", QoS::AtLeastOnce)],
+    }))
+    .await;
+    assert!(matches!(fast.recv().await, Some(Packet::Suback(_))));
+    const N: u16 = 4000;
+    let reader = tokio::spawn(async move {
+        let mut got = 0u16;
+        while got < N {
+            match fast.recv().await {
+                Some(Packet::Publish(p)) => {
+                    got += 1;
+                    let ack = mqttspec_codec::PubAck::new(p.packet_id.expect("QoS 1"));
+                    fast.send(&Packet::Puback(ack)).await;
+                }
+                Some(_) => {}
+                None => panic!("fast subscriber disconnected after {got}"),
+            }
+        }
+        got
+    });
+    let mut publ = Raw::connect(addr, connect(ProtocolVersion::V5, "flooder")).await;
+    let payload: &'static [u8] = Box::leak(vec![b'x'; 4096].into_boxed_slice());
+    for i in 1..=N {
+        publ.send(&Packet::Publish(Publish {
+            qos: QoS::AtLeastOnce,
+            packet_id: Some(i),
+            ..match publish("flood/t", payload) {
+                Packet::Publish(p) => p,
+                _ => unreachable!(),
+            }
+        }))
+        .await;
+        match publ.recv().await {
+            Some(Packet::Puback(a)) => assert_eq!(a.packet_id, i),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(within("fast subscriber", reader).await.expect("joined"), N);
+    let mut other = Raw::connect(addr, connect(ProtocolVersion::V3_1_1, "other")).await;
+    other.send(&Packet::Pingreq).await;
+    assert_eq!(other.recv().await, Some(Packet::Pingresp));
+    b.shutdown().await;
+}

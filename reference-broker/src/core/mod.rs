@@ -10,7 +10,7 @@
 //! expiry are tested by advancing a virtual clock (see `tests/`).
 //!
 //! # Layout
-//! - [`conn`](self) `conn.rs`: one network connection (version, limits the client announced,
+//! - `conn.rs`: one network connection (version, limits the client announced,
 //!   topic aliases, keep-alive, write window).
 //! - `session.rs`: the session state that outlives connections (subscriptions, in-flight and
 //!   queued messages, QoS 2 receive state, will, expiry).
