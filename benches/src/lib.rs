@@ -464,8 +464,12 @@ pub fn decode_ours(wire: &[u8], version: Version, segment: usize) -> Counts {
     let mut d = ours::Decoder::new(version.ours());
     for chunk in wire.chunks(segment) {
         d.feed(chunk);
-        while let Some(p) = d.next().expect("valid stream") {
-            counts.add(p.packet_type());
+        loop {
+            match d.next() {
+                Ok(Some(p)) => counts.add(p.packet_type()),
+                Ok(None) => break,
+                Err(e) => panic!("mqttspec: {e}"),
+            }
         }
     }
     assert_eq!(d.buffered(), 0, "bytes left over");

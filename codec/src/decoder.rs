@@ -4,7 +4,7 @@ use crate::error::{DecodeError, ErrorKind};
 use crate::packet::{decode_body, packet_type, peek_connect_version, Packet};
 use crate::version::ProtocolVersion;
 use crate::wire::{parse_remaining_length, remaining_length_rule, MAX_VARIABLE_BYTE_INTEGER};
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// The largest packet the wire format can describe: a 5-byte fixed header and the largest body.
 pub const MAX_PACKET_SIZE: u32 = MAX_VARIABLE_BYTE_INTEGER + 5;
@@ -114,12 +114,18 @@ impl Decoder {
                 .reserve((total - self.buf.len()).min(MAX_RESERVE_AHEAD));
             return Ok(None);
         }
-        let frame = self.buf.split_to(total).freeze();
-        let packet = self.decode_frame(first, frame.slice(header_len..), minimal)?;
-        if let (None, Packet::Connect(c)) = (self.version, &packet) {
+        let mut frame = self.buf.split_to(total);
+        frame.advance(header_len);
+        let body = frame.freeze();
+        if self.version.is_some() {
+            // Returned as it is, so that the packet is built in place (see `decode_body`).
+            return self.decode_frame(first, body, minimal);
+        }
+        let result = self.decode_frame(first, body, minimal);
+        if let Ok(Some(Packet::Connect(c))) = &result {
             self.version = Some(c.protocol);
         }
-        Ok(Some(packet))
+        result
     }
 
     fn decode_frame(
@@ -127,7 +133,7 @@ impl Decoder {
         first: u8,
         body: Bytes,
         minimal_length: bool,
-    ) -> Result<Packet, DecodeError> {
+    ) -> Result<Option<Packet>, DecodeError> {
         let version = match self.version {
             Some(v) => v,
             None if first >> 4 == packet_type::CONNECT => {

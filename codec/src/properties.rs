@@ -7,7 +7,9 @@
 use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::string::MqttString;
 use crate::topic::validate_topic_name;
-use crate::wire::{check_len, put_binary, put_varint, varint_len, Reader, MAX_VARIABLE_BYTE_INTEGER};
+use crate::wire::{
+    check_len, put_binary, put_varint, varint_len, Reader, MAX_VARIABLE_BYTE_INTEGER,
+};
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
@@ -223,8 +225,14 @@ macro_rules! for_each_byte {
         $f!(request_response_information, REQUEST_RESPONSE_INFORMATION);
         $f!(maximum_qos, MAXIMUM_QOS);
         $f!(retain_available, RETAIN_AVAILABLE);
-        $f!(wildcard_subscription_available, WILDCARD_SUBSCRIPTION_AVAILABLE);
-        $f!(subscription_identifier_available, SUBSCRIPTION_IDENTIFIER_AVAILABLE);
+        $f!(
+            wildcard_subscription_available,
+            WILDCARD_SUBSCRIPTION_AVAILABLE
+        );
+        $f!(
+            subscription_identifier_available,
+            SUBSCRIPTION_IDENTIFIER_AVAILABLE
+        );
         $f!(shared_subscription_available, SHARED_SUBSCRIPTION_AVAILABLE);
     };
 }
@@ -265,7 +273,20 @@ macro_rules! for_each_binary {
 impl Properties {
     /// Whether no property is set.
     pub fn is_empty(&self) -> bool {
-        *self == Properties::default()
+        // Field by field rather than `== Properties::default()`, which builds, compares and drops
+        // a 400-byte value: this runs for every packet encoded.
+        let mut empty = self.subscription_identifiers.is_empty() && self.user_properties.is_empty();
+        macro_rules! none {
+            ($field:ident, $id:ident) => {
+                empty &= self.$field.is_none();
+            };
+        }
+        for_each_byte!(none);
+        for_each_u16!(none);
+        for_each_u32!(none);
+        for_each_string!(none);
+        for_each_binary!(none);
+        empty
     }
 
     /// Bytes of the property list, without its own length prefix.
@@ -336,9 +357,69 @@ impl Properties {
         Ok(())
     }
 
+    /// [`Self::encoded_len`] after [`Self::check_encodable`], in one pass over the fields: what
+    /// the encoder's hot path (PUBLISH) needs before writing the fixed header.
+    pub(crate) fn checked_len(&self) -> Result<usize, EncodeError> {
+        let mut len = 0;
+        macro_rules! fixed {
+            ($field:ident, $id:ident, $size:literal) => {
+                len += self.$field.map_or(0, |_| 1 + $size);
+            };
+        }
+        macro_rules! add1 {
+            ($field:ident, $id:ident) => {
+                fixed!($field, $id, 1)
+            };
+        }
+        macro_rules! add2 {
+            ($field:ident, $id:ident) => {
+                fixed!($field, $id, 2)
+            };
+        }
+        macro_rules! add4 {
+            ($field:ident, $id:ident) => {
+                fixed!($field, $id, 4)
+            };
+        }
+        for_each_byte!(add1);
+        for_each_u16!(add2);
+        for_each_u32!(add4);
+        // The same checks, in the same order, as `check_encodable`.
+        macro_rules! add_var {
+            ($field:ident, $id:ident) => {
+                if let Some(v) = &self.$field {
+                    check_len(stringify!($field), v.len())?;
+                    len += 3 + v.len();
+                }
+            };
+        }
+        for_each_string!(add_var);
+        for_each_binary!(add_var);
+        for sid in &self.subscription_identifiers {
+            if *sid > MAX_VARIABLE_BYTE_INTEGER {
+                return Err(EncodeError::VariableByteIntegerTooLarge(*sid));
+            }
+            len += 1 + varint_len(*sid as usize);
+        }
+        for (k, v) in &self.user_properties {
+            check_len("user property", k.len())?;
+            check_len("user property", v.len())?;
+            len += 5 + k.len() + v.len();
+        }
+        Ok(len)
+    }
+
     /// Writes the length prefix and the properties, user properties last, in their order.
     pub(crate) fn encode(&self, out: &mut BytesMut) {
-        put_varint(out, self.encoded_len());
+        self.encode_with_len(self.encoded_len(), out);
+    }
+
+    /// [`Self::encode`] when the caller already has [`Self::encoded_len`].
+    pub(crate) fn encode_with_len(&self, len: usize, out: &mut BytesMut) {
+        put_varint(out, len);
+        if len == 0 {
+            return;
+        }
         macro_rules! put {
             ($field:ident, $id:ident, $put:ident) => {
                 if let Some(v) = self.$field {
@@ -388,6 +469,19 @@ impl Properties {
 
     /// Reads a property list (length prefix included) and checks every §2.2.2 rule for `context`.
     pub(crate) fn decode(r: &mut Reader, context: PropertyContext) -> Result<Self, DecodeError> {
+        let mut p = Properties::default();
+        p.decode_into(r, context)?;
+        Ok(p)
+    }
+
+    /// [`Self::decode`] into `self`, which must be empty: the packet decoders' hot path, which
+    /// fills the properties where they will stay rather than copying 400 bytes into place.
+    pub(crate) fn decode_into(
+        &mut self,
+        r: &mut Reader,
+        context: PropertyContext,
+    ) -> Result<(), DecodeError> {
+        debug_assert!(self.is_empty());
         let len = r.varint("property length")? as usize;
         if len > r.remaining() {
             return Err(DecodeError::new(
@@ -397,16 +491,18 @@ impl Properties {
                 "§2.2.2.1",
             ));
         }
-        let mut p = Properties::default();
         if len == 0 {
-            return Ok(p);
+            return Ok(());
         }
         let end = r.remaining() - len;
         let mut seen: u64 = 0;
         while r.remaining() > end {
             let pid = r.varint("property identifier")?;
             let Ok(pid) = u8::try_from(pid) else {
-                return Err(DecodeError::new(ErrorKind::UnknownProperty(pid), "§2.2.2.2"));
+                return Err(DecodeError::new(
+                    ErrorKind::UnknownProperty(pid),
+                    "§2.2.2.2",
+                ));
             };
             let allowed = allowed_in(pid);
             if allowed == 0 {
@@ -433,7 +529,7 @@ impl Properties {
                 ));
             }
             seen |= 1 << pid;
-            p.read_value(r, pid)?;
+            self.read_value(r, pid)?;
         }
         if r.remaining() != end {
             // The last property ran past the declared length.
@@ -444,13 +540,12 @@ impl Properties {
                 "§2.2.2.1",
             ));
         }
-        Ok(p)
+        Ok(())
     }
 
     fn read_value(&mut self, r: &mut Reader, pid: u8) -> Result<(), DecodeError> {
-        let invalid = |why| {
-            DecodeError::new(ErrorKind::InvalidPropertyValue { id: pid, why }, "§2.2.2.2")
-        };
+        let invalid =
+            |why| DecodeError::new(ErrorKind::InvalidPropertyValue { id: pid, why }, "§2.2.2.2");
         match pid {
             id::PAYLOAD_FORMAT_INDICATOR
             | id::REQUEST_PROBLEM_INFORMATION
@@ -473,7 +568,10 @@ impl Properties {
                 }
                 for_each_byte!(set);
             }
-            id::SERVER_KEEP_ALIVE | id::RECEIVE_MAXIMUM | id::TOPIC_ALIAS_MAXIMUM | id::TOPIC_ALIAS => {
+            id::SERVER_KEEP_ALIVE
+            | id::RECEIVE_MAXIMUM
+            | id::TOPIC_ALIAS_MAXIMUM
+            | id::TOPIC_ALIAS => {
                 let v = r.u16("property value")?;
                 if v == 0 && pid == id::RECEIVE_MAXIMUM {
                     return Err(invalid("Receive Maximum must not be 0"));
@@ -609,7 +707,9 @@ mod tests {
     fn rules() {
         // Topic Alias in CONNECT: defined property, wrong packet.
         assert!(matches!(
-            decode(&[3, 0x23, 0, 1], PropertyContext::Connect).unwrap_err().kind,
+            decode(&[3, 0x23, 0, 1], PropertyContext::Connect)
+                .unwrap_err()
+                .kind,
             ErrorKind::PropertyNotAllowed { id: 0x23, .. }
         ));
         // Receive Maximum twice.
@@ -628,17 +728,23 @@ mod tests {
             ErrorKind::DuplicateProperty(0x0B)
         );
         assert_eq!(
-            decode(&[2, 0x7F, 0], PropertyContext::Publish).unwrap_err().kind,
+            decode(&[2, 0x7F, 0], PropertyContext::Publish)
+                .unwrap_err()
+                .kind,
             ErrorKind::UnknownProperty(0x7F)
         );
         assert_eq!(
-            decode(&[3, 0x23, 0, 0], PropertyContext::Publish).unwrap_err().spec,
+            decode(&[3, 0x23, 0, 0], PropertyContext::Publish)
+                .unwrap_err()
+                .spec,
             "MQTT-3.3.2-8"
         );
         assert!(decode(&[2, 0x01, 2], PropertyContext::Publish).is_err());
         assert!(decode(&[5, 0x27, 0, 0, 0, 0], PropertyContext::Connect).is_err());
         assert_eq!(
-            decode(&[4, 0x08, 0, 1, b'#'], PropertyContext::Publish).unwrap_err().spec,
+            decode(&[4, 0x08, 0, 1, b'#'], PropertyContext::Publish)
+                .unwrap_err()
+                .spec,
             "MQTT-3.3.2-14"
         );
         // Declared length shorter than the property.
@@ -649,8 +755,14 @@ mod tests {
     fn table_matches_spec_for_a_few_cells() {
         assert!(is_allowed(id::USER_PROPERTY, PropertyContext::Auth));
         assert!(is_allowed(id::WILL_DELAY_INTERVAL, PropertyContext::Will));
-        assert!(!is_allowed(id::WILL_DELAY_INTERVAL, PropertyContext::Connect));
+        assert!(!is_allowed(
+            id::WILL_DELAY_INTERVAL,
+            PropertyContext::Connect
+        ));
         assert!(!is_allowed(id::REASON_STRING, PropertyContext::Connect));
-        assert!(is_allowed(id::SESSION_EXPIRY_INTERVAL, PropertyContext::Disconnect));
+        assert!(is_allowed(
+            id::SESSION_EXPIRY_INTERVAL,
+            PropertyContext::Disconnect
+        ));
     }
 }

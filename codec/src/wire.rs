@@ -4,7 +4,7 @@
 use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::string::MqttString;
 use crate::version::ProtocolVersion;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 /// The largest value a Variable Byte Integer can hold (§1.5.5).
 pub const MAX_VARIABLE_BYTE_INTEGER: u32 = 268_435_455;
@@ -84,8 +84,11 @@ impl Reader {
 
     /// Everything left (PUBLISH and CONNECT payloads).
     pub(crate) fn rest(&mut self) -> Bytes {
-        let b = self.buf.slice(self.pos..);
-        self.pos = self.buf.len();
+        // Hands over the reader's own reference to the buffer: no reference count to raise here
+        // and lower when the reader is dropped. The reader is then empty.
+        let mut b = std::mem::take(&mut self.buf);
+        b.advance(self.pos);
+        self.pos = 0;
         b
     }
 
@@ -119,7 +122,10 @@ impl Reader {
 
     /// A UTF-8 Encoded String (§1.5.4 / 3.1.1 §1.5.3): well-formed, no U+0000. U+FEFF is kept.
     pub(crate) fn string(&mut self, field: &'static str) -> Result<MqttString, DecodeError> {
-        let raw = self.binary(field)?;
+        let raw = match MqttString::from_plain_ascii(self.binary(field)?) {
+            Ok(plain) => return Ok(plain),
+            Err(raw) => raw,
+        };
         if raw.contains(&0) {
             return Err(self.err(
                 ErrorKind::NullCharacter { field },

@@ -55,11 +55,17 @@ impl PubAck {
         }
     }
 
-    pub(crate) fn decode(r: &mut Reader, ptype: u8) -> Result<Self, DecodeError> {
-        let packet_id = r.packet_id()?;
-        let mut ack = Self::new(packet_id);
+    /// Decodes the body of a `ptype` packet into `ack`, a default `PubAck`, in place (see
+    /// `decode_body`).
+    #[inline(always)]
+    pub(crate) fn decode_into(
+        r: &mut Reader,
+        ptype: u8,
+        ack: &mut Self,
+    ) -> Result<(), DecodeError> {
+        ack.packet_id = r.packet_id()?;
         if !r.version.is_v5() || r.is_empty() {
-            return Ok(ack);
+            return Ok(());
         }
         let (rc_ctx, prop_ctx, name, spec) = match ptype {
             packet_type::PUBACK => (
@@ -98,8 +104,8 @@ impl PubAck {
             ));
         }
         if !r.is_empty() {
-            ack.properties = Properties::decode(r, prop_ctx)?;
+            ack.properties.decode_into(r, prop_ctx)?;
         }
-        Ok(ack)
+        Ok(())
     }
 }

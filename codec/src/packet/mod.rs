@@ -165,8 +165,9 @@ pub fn encode(
 ) -> Result<(), EncodeError> {
     let v5 = version.is_v5();
     match packet {
+        // The hot path: one pass over the properties for both their checks and their length.
+        Packet::Publish(p) => return p.encode(v5, out),
         Packet::Connect(p) => p.check_encodable()?,
-        Packet::Publish(p) => p.check_encodable(v5)?,
         Packet::Subscribe(p) => p.check_encodable(v5)?,
         Packet::Unsubscribe(p) => p.check_encodable(v5)?,
         Packet::Auth(_) if !v5 => return Err(EncodeError::NotInVersion("AUTH", version.as_str())),
@@ -185,17 +186,11 @@ pub fn encode(
         }
         _ => {}
     }
-    let body = packet.body_len(version);
-    if body > MAX_VARIABLE_BYTE_INTEGER as usize {
-        return Err(EncodeError::PacketTooLong(body));
-    }
-    out.reserve(1 + varint_len(body) + body);
-    out.put_u8(packet.first_byte());
-    put_varint(out, body);
+    put_fixed_header(out, packet.first_byte(), packet.body_len(version))?;
     match packet {
         Packet::Connect(p) => p.write(out),
         Packet::Connack(p) => p.write(v5, out),
-        Packet::Publish(p) => p.write(v5, out),
+        Packet::Publish(_) => unreachable!("PUBLISH is encoded by Publish::encode"),
         Packet::Puback(p) | Packet::Pubrec(p) | Packet::Pubrel(p) | Packet::Pubcomp(p) => {
             p.write(v5, out)
         }
@@ -207,6 +202,21 @@ pub fn encode(
         Packet::Disconnect(p) => p.write(v5, out),
         Packet::Auth(p) => p.write(out),
     }
+    Ok(())
+}
+
+/// Writes the fixed header of a packet whose body is `body` bytes, and reserves room for the body.
+pub(crate) fn put_fixed_header(
+    out: &mut BytesMut,
+    first_byte: u8,
+    body: usize,
+) -> Result<(), EncodeError> {
+    if body > MAX_VARIABLE_BYTE_INTEGER as usize {
+        return Err(EncodeError::PacketTooLong(body));
+    }
+    out.reserve(1 + varint_len(body) + body);
+    out.put_u8(first_byte);
+    put_varint(out, body);
     Ok(())
 }
 
@@ -234,11 +244,16 @@ fn check_flags(packet_type: u8, flags: u8, version: ProtocolVersion) -> Result<(
 }
 
 /// Decodes one packet's body, given the first byte of its fixed header.
+///
+/// Returns the shape of [`Decoder::next`](crate::Decoder::next)'s result (never `Ok(None)`) so
+/// that the decoder can return it as it is: a `Packet` is ~1 KB, and every `?` that unwraps one
+/// and every `Ok(..)` that wraps it again is a copy. Each arm below is a tail expression, so the
+/// packet is built once, in the caller's return slot.
 pub(crate) fn decode_body(
     first_byte: u8,
     body: Bytes,
     version: ProtocolVersion,
-) -> Result<Packet, DecodeError> {
+) -> Result<Option<Packet>, DecodeError> {
     use packet_type::*;
     let (ptype, flags) = (first_byte >> 4, first_byte & 0x0F);
     if ptype == 0 || (ptype == AUTH && !version.is_v5()) {
@@ -249,25 +264,51 @@ pub(crate) fn decode_body(
     }
     check_flags(ptype, flags, version)?;
     let mut r = Reader::new(body, version);
-    let packet = match ptype {
-        CONNECT => Packet::Connect(Connect::decode(&mut r)?),
-        CONNACK => Packet::Connack(Connack::decode(&mut r)?),
-        PUBLISH => Packet::Publish(Publish::decode(&mut r, flags)?),
-        PUBACK => Packet::Puback(PubAck::decode(&mut r, ptype)?),
-        PUBREC => Packet::Pubrec(PubAck::decode(&mut r, ptype)?),
-        PUBREL => Packet::Pubrel(PubAck::decode(&mut r, ptype)?),
-        PUBCOMP => Packet::Pubcomp(PubAck::decode(&mut r, ptype)?),
-        SUBSCRIBE => Packet::Subscribe(Subscribe::decode(&mut r)?),
-        SUBACK => Packet::Suback(SubAck::decode(&mut r)?),
-        UNSUBSCRIBE => Packet::Unsubscribe(Unsubscribe::decode(&mut r)?),
-        UNSUBACK => Packet::Unsuback(UnsubAck::decode(&mut r)?),
-        PINGREQ => Packet::Pingreq,
-        PINGRESP => Packet::Pingresp,
-        DISCONNECT => Packet::Disconnect(Disconnect::decode(&mut r)?),
-        _ => Packet::Auth(Auth::decode(&mut r)?),
-    };
+    let r = &mut r;
+    match ptype {
+        CONNECT => whole(r, Connect::decode, Packet::Connect),
+        CONNACK => whole(r, Connack::decode, Packet::Connack),
+        PUBLISH => whole_into(r, |r, p| Publish::decode_into(r, flags, p), Packet::Publish),
+        PUBACK => whole_into(r, |r, a| PubAck::decode_into(r, ptype, a), Packet::Puback),
+        PUBREC => whole_into(r, |r, a| PubAck::decode_into(r, ptype, a), Packet::Pubrec),
+        PUBREL => whole_into(r, |r, a| PubAck::decode_into(r, ptype, a), Packet::Pubrel),
+        PUBCOMP => whole_into(r, |r, a| PubAck::decode_into(r, ptype, a), Packet::Pubcomp),
+        SUBSCRIBE => whole(r, Subscribe::decode, Packet::Subscribe),
+        SUBACK => whole(r, SubAck::decode, Packet::Suback),
+        UNSUBSCRIBE => whole(r, Unsubscribe::decode, Packet::Unsubscribe),
+        UNSUBACK => whole(r, UnsubAck::decode, Packet::Unsuback),
+        PINGREQ => whole(r, |_| Ok(()), |()| Packet::Pingreq),
+        PINGRESP => whole(r, |_| Ok(()), |()| Packet::Pingresp),
+        DISCONNECT => whole(r, Disconnect::decode, Packet::Disconnect),
+        _ => whole(r, Auth::decode, Packet::Auth),
+    }
+}
+
+/// [`whole`] for the larger packet types, decoded in place into a default value: one copy (into
+/// the return slot) instead of the two of a returned value.
+#[inline(always)]
+fn whole_into<T: Default>(
+    r: &mut Reader,
+    decode_into: impl FnOnce(&mut Reader, &mut T) -> Result<(), DecodeError>,
+    variant: impl FnOnce(T) -> Packet,
+) -> Result<Option<Packet>, DecodeError> {
+    let mut value = T::default();
+    decode_into(r, &mut value)?;
     r.finish()?;
-    Ok(packet)
+    Ok(Some(variant(value)))
+}
+
+/// Decodes one packet type with `decode`, checks that its fields fill the body exactly, and
+/// wraps it with `variant`.
+#[inline(always)]
+fn whole<T>(
+    r: &mut Reader,
+    decode: impl FnOnce(&mut Reader) -> Result<T, DecodeError>,
+    variant: impl FnOnce(T) -> Packet,
+) -> Result<Option<Packet>, DecodeError> {
+    let value = decode(r)?;
+    r.finish()?;
+    Ok(Some(variant(value)))
 }
 
 /// The version a CONNECT body announces, read from its protocol name and level alone, so that a

@@ -4,8 +4,11 @@ use crate::binary;
 use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::properties::{Properties, PropertyContext};
 use crate::string::MqttString;
+use crate::topic::has_wildcard_byte;
 use crate::version::QoS;
-use crate::wire::{check_len, put_binary, Reader};
+use crate::wire::{check_len, put_binary, varint_len, Reader};
+
+use super::{packet_type, put_fixed_header};
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
@@ -36,32 +39,42 @@ impl Publish {
         u8::from(self.dup) << 3 | (self.qos as u8) << 1 | u8::from(self.retain)
     }
 
-    pub(crate) fn check_encodable(&self, v5: bool) -> Result<(), EncodeError> {
-        check_len("topic name", self.topic.len())?;
-        if v5 {
-            self.properties.check_encodable()?;
-        }
-        Ok(())
-    }
-
     pub(crate) fn body_len(&self, v5: bool) -> usize {
-        let pid = if self.qos == QoS::AtMostOnce { 0 } else { 2 };
-        let props = if v5 { self.properties.wire_len() } else { 0 };
-        2 + self.topic.len() + pid + props + self.payload.len()
+        self.body_len_with(if v5 { self.properties.wire_len() } else { 0 })
     }
 
-    pub(crate) fn write(&self, v5: bool, out: &mut BytesMut) {
+    /// The body length when the properties take `props_wire` bytes, length prefix included.
+    fn body_len_with(&self, props_wire: usize) -> usize {
+        let pid = if self.qos == QoS::AtMostOnce { 0 } else { 2 };
+        2 + self.topic.len() + pid + props_wire + self.payload.len()
+    }
+
+    /// Encodes the whole packet, fixed header included: `encode`'s path for PUBLISH, which
+    /// checks and measures the properties in one pass and writes them without measuring again.
+    pub(crate) fn encode(&self, v5: bool, out: &mut BytesMut) -> Result<(), EncodeError> {
+        check_len("topic name", self.topic.len())?;
+        let props = if v5 {
+            Some(self.properties.checked_len()?)
+        } else {
+            None
+        };
+        let body = self.body_len_with(props.map_or(0, |len| varint_len(len) + len));
+        put_fixed_header(out, packet_type::PUBLISH << 4 | self.header_flags(), body)?;
         put_binary(out, self.topic.as_bytes());
         if self.qos != QoS::AtMostOnce {
             out.put_u16(self.packet_id.unwrap_or(0));
         }
-        if v5 {
-            self.properties.encode(out);
+        if let Some(len) = props {
+            self.properties.encode_with_len(len, out);
         }
         out.put_slice(&self.payload);
+        Ok(())
     }
 
-    pub(crate) fn decode(r: &mut Reader, flags: u8) -> Result<Self, DecodeError> {
+    /// Decodes a PUBLISH body into `p`, a default `Publish`, in place: the packet is ~0.5 KB, and
+    /// building it where it stays saves copying it (see `decode_body`).
+    #[inline(always)]
+    pub(crate) fn decode_into(r: &mut Reader, flags: u8, p: &mut Self) -> Result<(), DecodeError> {
         let v5 = r.version.is_v5();
         let Some(qos) = QoS::from_u8((flags >> 1) & 0x03) else {
             return Err(DecodeError::new(ErrorKind::InvalidQos, "MQTT-3.3.1-4"));
@@ -70,34 +83,26 @@ impl Publish {
         if dup && qos == QoS::AtMostOnce {
             return Err(DecodeError::new(ErrorKind::DupOnQos0, "MQTT-3.3.1-2"));
         }
-        let topic = r.string("topic name")?;
-        let packet_id = if qos == QoS::AtMostOnce {
-            None
-        } else {
-            Some(r.packet_id()?)
-        };
-        let properties = if v5 {
-            Properties::decode(r, PropertyContext::Publish)?
-        } else {
-            Properties::default()
-        };
-        if topic.is_empty() && properties.topic_alias.is_none() {
+        p.topic = r.string("topic name")?;
+        if qos != QoS::AtMostOnce {
+            p.packet_id = Some(r.packet_id()?);
+        }
+        if v5 {
+            p.properties.decode_into(r, PropertyContext::Publish)?;
+        }
+        if p.topic.is_empty() && p.properties.topic_alias.is_none() {
             return Err(r.err(ErrorKind::EmptyTopicName, "MQTT-4.7.3-1", "§3.3.2.3.4"));
         }
-        if topic.bytes().any(|b| b == b'+' || b == b'#') {
+        if has_wildcard_byte(p.topic.as_bytes()) {
             return Err(DecodeError::new(
                 ErrorKind::WildcardInTopicName,
                 "MQTT-3.3.2-2",
             ));
         }
-        Ok(Self {
-            dup,
-            qos,
-            retain: flags & 0x01 != 0,
-            topic,
-            packet_id,
-            properties,
-            payload: r.rest(),
-        })
+        p.dup = dup;
+        p.qos = qos;
+        p.retain = flags & 0x01 != 0;
+        p.payload = r.rest();
+        Ok(())
     }
 }
