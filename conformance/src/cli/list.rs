@@ -1,6 +1,5 @@
 //! `mqttspec list`: the scenarios, with their versions, level and spec statements.
 
-use crate::registry::SpecVersion;
 use crate::scenario::load::load_all;
 use serde_json::json;
 use std::path::PathBuf;
@@ -67,14 +66,15 @@ pub fn main(args: Args) -> ExitCode {
             [v] => v.as_str().to_string(),
             _ => "both".to_string(),
         };
-        let mut ids: Vec<&str> = Vec::new();
-        for v in SpecVersion::all() {
-            for id in s.spec_ids(v) {
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-            }
-        }
+        // As the file writes them: prefixed with the version where only one version's applies.
+        let ids: Vec<String> = s
+            .spec
+            .iter()
+            .map(|r| match r.version {
+                Some(v) => format!("{v}:{}", r.id),
+                None => r.id.clone(),
+            })
+            .collect();
         println!(
             "{:<width$}  {versions:<5}  {:<6}  {}  [{}]",
             s.id,
