@@ -2,7 +2,9 @@
 //!
 //! # Layout
 //! - [`cli`]: one module per subcommand of the `mqttspec` binary.
+//! - [`live_fuzz`]: live fuzzing of any broker, with reproducers and their minimization.
 //! - [`loadgen`]: the load generator behind `mqttspec bench`.
+//! - [`model`]: model-based testing: random operation sequences checked against a model.
 //! - [`registry`]: every normative statement of MQTT 3.1.1 and 5.0, with whether a test on the
 //!   wire can observe it.
 //!
@@ -25,8 +27,10 @@ pub mod coverage;
 pub mod duration;
 pub mod expect;
 pub mod interp;
+pub mod live_fuzz;
 pub mod loadgen;
 pub mod matching;
+pub mod model;
 pub mod profile;
 pub mod registry;
 pub mod report;

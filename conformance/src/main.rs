@@ -24,6 +24,12 @@ enum Command {
     Broker(cli::broker::Args),
     /// Put a measured load on a broker: messages/s, latency, CPU, memory per connection.
     Bench(cli::bench::Args),
+    /// Live-fuzz a broker: generated and mutated packet sequences, a liveness probe after each.
+    Fuzz(cli::fuzz::Args),
+    /// Check a broker against a model of MQTT delivery with random operation sequences.
+    CheckModel(cli::check_model::Args),
+    /// Replay a fuzzing reproducer against a broker.
+    Replay(cli::replay::Args),
     /// Decode hex bytes into a packet (JSON), or name the spec statement they break.
     Decode(cli::decode::Args),
 }
@@ -36,6 +42,9 @@ fn main() -> ExitCode {
         Command::Coverage(args) => cli::coverage::main(args),
         Command::Broker(args) => cli::broker::main(args),
         Command::Bench(args) => cli::bench::main(args),
+        Command::Fuzz(args) => cli::fuzz::main(args),
+        Command::Replay(args) => cli::replay::main(args),
+        Command::CheckModel(args) => cli::check_model::main(args),
         Command::Decode(args) => cli::decode::main(args),
     }
 }

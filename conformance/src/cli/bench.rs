@@ -1,6 +1,7 @@
 //! `mqttspec bench`: put a measured load on a broker (default: the reference broker, started as
 //! a child process so that its CPU use is measured apart from the generator's).
 
+use super::target::resolve;
 use crate::loadgen::{self, LoadSpec};
 use mqttspec_codec::{ProtocolVersion, QoS};
 use std::net::SocketAddr;
@@ -21,7 +22,7 @@ pub struct Args {
     #[arg(long, default_value_t = 64)]
     payload: usize,
     /// How long to publish, e.g. 10s or 500ms.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = crate::duration::parse)]
     duration: Duration,
     /// Topics the publishers spread over.
     #[arg(long, default_value_t = 1)]
@@ -38,28 +39,11 @@ pub struct Args {
     #[arg(long)]
     idle: Option<usize>,
     /// How long idle connections stay open.
-    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "2s", value_parser = crate::duration::parse)]
     hold: Duration,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
-}
-
-/// `mqtt://host[:port]` to a socket address.
-fn resolve(target: &str) -> Result<SocketAddr, String> {
-    let rest = target
-        .strip_prefix("mqtt://")
-        .ok_or_else(|| format!("target {target:?} must start with mqtt://"))?;
-    let rest = rest.trim_end_matches('/');
-    let with_port = if rest.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
-        rest.to_owned()
-    } else {
-        format!("{rest}:1883")
-    };
-    std::net::ToSocketAddrs::to_socket_addrs(&with_port)
-        .map_err(|e| format!("cannot resolve {with_port}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{with_port} resolves to no address"))
 }
 
 /// The reference broker as a child process on a free loopback port; killed when dropped.
@@ -162,17 +146,5 @@ pub fn main(args: Args) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::resolve;
-
-    #[test]
-    fn targets() {
-        assert_eq!(resolve("mqtt://127.0.0.1:1884").unwrap().port(), 1884);
-        assert_eq!(resolve("mqtt://127.0.0.1").unwrap().port(), 1883);
-        assert!(resolve("tcp://127.0.0.1").is_err());
     }
 }

@@ -21,7 +21,13 @@ pub(crate) async fn run(
         for i in next..(next + RAMP).min(count) {
             let (addr, version) = (spec.addr, spec.version);
             batch.spawn(async move {
-                open(addr, version, &format!("bench-idle-{}-{i}", std::process::id()), 0).await
+                open(
+                    addr,
+                    version,
+                    &format!("bench-idle-{}-{i}", std::process::id()),
+                    0,
+                )
+                .await
             });
         }
         next = (next + RAMP).min(count);

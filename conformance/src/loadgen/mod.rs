@@ -78,7 +78,10 @@ pub const MIN_PAYLOAD: usize = 16;
 
 /// Runs publishers and subscribers for `spec.duration` and reports what happened.
 pub async fn run(spec: LoadSpec) -> Result<LoadReport, LoadError> {
-    let run_id = format!("{:x}", std::process::id() ^ (Instant::now().elapsed().as_nanos() as u32));
+    let run_id = format!(
+        "{:x}",
+        std::process::id() ^ (Instant::now().elapsed().as_nanos() as u32)
+    );
     let topic_prefix = format!("mqttspec-bench/{run_id}");
     let counters = Arc::new(Counters::default());
     let epoch = Instant::now();
@@ -93,7 +96,11 @@ pub async fn run(spec: LoadSpec) -> Result<LoadReport, LoadError> {
             format!("{topic_prefix}/+"),
         )
         .await?;
-        subs.push(tokio::spawn(sub.run(epoch, counters.clone(), stop_rx.clone())));
+        subs.push(tokio::spawn(sub.run(
+            epoch,
+            counters.clone(),
+            stop_rx.clone(),
+        )));
     }
 
     let cpu_before = cpu::Sample::take(spec.broker_pid);
@@ -107,7 +114,11 @@ pub async fn run(spec: LoadSpec) -> Result<LoadReport, LoadError> {
             format!("{topic_prefix}/{}", i % spec.topics.max(1)),
         )
         .await?;
-        pubs.push(tokio::spawn(publisher.run(epoch, deadline, counters.clone())));
+        pubs.push(tokio::spawn(publisher.run(
+            epoch,
+            deadline,
+            counters.clone(),
+        )));
     }
     for p in pubs {
         match p.await {

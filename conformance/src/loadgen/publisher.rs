@@ -128,11 +128,11 @@ impl Publisher {
                     match p {
                         Packet::Puback(a) | Packet::Pubcomp(a) => release(a.packet_id),
                         Packet::Pubrec(a) if a.reason_code.is_error() => release(a.packet_id),
-                        Packet::Pubrec(a) => {
-                            if pubrec_tx.send(a.packet_id).await.is_err() {
-                                break;
-                            }
-                        }
+                        // The sender is gone only when publishing is over.
+                        Packet::Pubrec(a) => pubrec_tx
+                            .send(a.packet_id)
+                            .await
+                            .map_err(|_| LoadError::Protocol("publisher stopped".into()))?,
                         _ => {}
                     }
                 }

@@ -137,7 +137,11 @@ pub struct IdleReport {
 impl fmt::Display for IdleReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} idle connections open", self.connections)?;
-        match (self.broker_rss_before, self.broker_rss_after, self.bytes_per_connection) {
+        match (
+            self.broker_rss_before,
+            self.broker_rss_after,
+            self.bytes_per_connection,
+        ) {
             (Some(b), Some(a), Some(per)) => write!(
                 f,
                 "; broker RSS {:.1} MiB -> {:.1} MiB, {:.0} bytes per connection",

@@ -66,7 +66,8 @@ impl Subscriber {
                             let mut sent = [0u8; 8];
                             sent.copy_from_slice(stamp);
                             let now = epoch.elapsed().as_nanos() as u64;
-                            let _ = latency.record(now.saturating_sub(u64::from_be_bytes(sent)).max(1));
+                            let _ =
+                                latency.record(now.saturating_sub(u64::from_be_bytes(sent)).max(1));
                         }
                         match (p.qos, p.packet_id) {
                             (QoS::AtLeastOnce, Some(id)) => {
@@ -78,7 +79,9 @@ impl Subscriber {
                             _ => {}
                         }
                     }
-                    Packet::Pubrel(a) => self.writer.push(&Packet::Pubcomp(PubAck::new(a.packet_id)))?,
+                    Packet::Pubrel(a) => self
+                        .writer
+                        .push(&Packet::Pubcomp(PubAck::new(a.packet_id)))?,
                     _ => {}
                 }
                 next = self.reader.buffered()?;
