@@ -17,6 +17,8 @@
 mod binary;
 mod decoder;
 pub mod error;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod packet;
 pub mod properties;
 pub mod reason;
