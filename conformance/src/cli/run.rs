@@ -166,6 +166,7 @@ async fn run(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let parallel = args.jobs.unwrap_or_else(runner::default_jobs);
+    let started = std::time::Instant::now();
     let results = runner::run_all(jobs, ctx, judging.clone(), parallel, |r| {
         bar.inc(1);
         if r.status.is_unexpected() {
@@ -174,6 +175,7 @@ async fn run(
     })
     .await;
     bar.finish_and_clear();
+    let wall = started.elapsed();
     running.stop().await;
 
     let notes: Vec<String> = judging
@@ -189,7 +191,7 @@ async fn run(
         .collect();
     print!(
         "{}",
-        report::console::render(&shown, &results, &notes, args.verbose)
+        report::console::render(&shown, &results, &notes, args.verbose, wall)
     );
     if let Some(path) = &args.junit {
         if let Err(e) = std::fs::write(path, report::junit::render(&shown, &results)) {
@@ -197,7 +199,7 @@ async fn run(
         }
     }
     if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&report::json::render(&shown, &results))
+        let text = serde_json::to_string_pretty(&report::json::render(&shown, &results, wall))
             .expect("JSON serializes");
         if let Err(e) = std::fs::write(path, text + "\n") {
             return usage(format!("cannot write {}: {e}", path.display()));

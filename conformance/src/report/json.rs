@@ -1,6 +1,6 @@
 //! The JSON report:
 //! `{"target", "summary": {"passed","failed","skipped","errors",...}, "results": [{"id",
-//! "version","verdict","status","spec","level","message","duration_ms","detail"}]}`.
+//! "version","verdict","status","spec","level","message","duration_ms","detail"}], "wall_ms"}`.
 
 use crate::verdict::{ScenarioResult, Status, Summary};
 use serde_json::{json, Value};
@@ -17,8 +17,8 @@ fn status_name(s: &Status) -> &'static str {
     }
 }
 
-/// The report as a JSON value.
-pub fn render(target: &str, results: &[ScenarioResult]) -> Value {
+/// The report as a JSON value; `wall` is the run's total wall time.
+pub fn render(target: &str, results: &[ScenarioResult], wall: std::time::Duration) -> Value {
     let items: Vec<Value> = results
         .iter()
         .map(|r| {
@@ -44,6 +44,7 @@ pub fn render(target: &str, results: &[ScenarioResult]) -> Value {
     json!({
         "target": target,
         "summary": Summary::of(results),
+        "wall_ms": wall.as_millis() as u64,
         "results": items,
     })
 }
