@@ -3,16 +3,91 @@
 //! `valgrind --tool=callgrind target/release/examples/codec_profile decode 5.0 mqttspec 200`
 //!
 //! Arguments: `decode|segmented|encode`, `3.1.1|5.0`, `mqttspec|rumqttc`, iterations.
+//!
+//! `codec_profile quick [ROUNDS]` instead times every combination, best of ROUNDS rounds of 200
+//! passes each: the minimum is the least disturbed by other processes on a shared machine, so it
+//! is a quick check between criterion runs (criterion's figures are the ones to report).
 
 use bytes::BytesMut;
 use mqttspec_benches::{
     decode_ours, decode_rumqttc, encode_ours, stream, to_ours, wire, Rumqttc, Version,
 };
 use std::hint::black_box;
+use std::time::Instant;
+
+/// The stream of one version, in every form the passes need.
+struct Setup {
+    v: Version,
+    wire: bytes::Bytes,
+    ours: Vec<mqttspec_codec::Packet>,
+    theirs: Rumqttc,
+    out: BytesMut,
+}
+
+impl Setup {
+    fn new(v: Version) -> Self {
+        let msgs = stream();
+        Setup {
+            v,
+            wire: wire(&msgs, v),
+            ours: msgs.iter().map(|m| to_ours(m, v)).collect(),
+            theirs: Rumqttc::build(&msgs, v),
+            out: BytesMut::new(),
+        }
+    }
+
+    /// One pass of `op` over the stream with `codec`; returns packets or bytes, to keep it alive.
+    fn pass(&mut self, op: &str, codec: &str) -> usize {
+        let (v, wire) = (self.v, &self.wire);
+        match (op, codec) {
+            ("decode", "mqttspec") => decode_ours(black_box(wire), v, wire.len()).total(),
+            ("decode", "rumqttc") => decode_rumqttc(black_box(wire), v, wire.len()).total(),
+            ("segmented", "mqttspec") => decode_ours(black_box(wire), v, 1460).total(),
+            ("segmented", "rumqttc") => decode_rumqttc(black_box(wire), v, 1460).total(),
+            ("encode", "mqttspec") => encode_ours(black_box(&self.ours), v, &mut self.out),
+            ("encode", "rumqttc") => black_box(&self.theirs).encode(&mut self.out),
+            other => panic!("unknown operation {other:?}"),
+        }
+    }
+}
+
+fn quick(rounds: usize) {
+    const PASSES: usize = 200;
+    let packets = stream().len() as f64;
+    println!("| operation | version | mqttspec ns/pass | rumqttc ns/pass | speed-up |");
+    println!("|---|---|---:|---:|---:|");
+    for op in ["decode", "segmented", "encode"] {
+        for v in Version::ALL {
+            let mut s = Setup::new(v);
+            let mut best = [f64::MAX; 2];
+            for _ in 0..rounds {
+                for (i, codec) in ["mqttspec", "rumqttc"].into_iter().enumerate() {
+                    let t = Instant::now();
+                    for _ in 0..PASSES {
+                        black_box(s.pass(op, codec));
+                    }
+                    best[i] = best[i].min(t.elapsed().as_nanos() as f64 / PASSES as f64);
+                }
+            }
+            println!(
+                "| {op} | {} | {:.0} ({:.1} ns/packet) | {:.0} ({:.1} ns/packet) | {:.2}x |",
+                v.label(),
+                best[0],
+                best[0] / packets,
+                best[1],
+                best[1] / packets,
+                best[1] / best[0]
+            );
+        }
+    }
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.into());
+    if arg(0, "") == "quick" {
+        return quick(arg(1, "30").parse().expect("rounds"));
+    }
     let (op, version, codec) = (arg(0, "decode"), arg(1, "5.0"), arg(2, "mqttspec"));
     let iterations: usize = arg(3, "200").parse().expect("iterations");
     let v = match version.as_str() {
@@ -20,26 +95,14 @@ fn main() {
         "5.0" => Version::V5,
         other => panic!("unknown version {other}"),
     };
-    let msgs = stream();
-    let wire = wire(&msgs, v);
-    let ours_packets: Vec<_> = msgs.iter().map(|m| to_ours(m, v)).collect();
-    let theirs = Rumqttc::build(&msgs, v);
-    let mut out = BytesMut::new();
+    let mut s = Setup::new(v);
     let mut total = 0usize;
     for _ in 0..iterations {
-        total += match (op.as_str(), codec.as_str()) {
-            ("decode", "mqttspec") => decode_ours(black_box(&wire), v, wire.len()).total(),
-            ("decode", "rumqttc") => decode_rumqttc(black_box(&wire), v, wire.len()).total(),
-            ("segmented", "mqttspec") => decode_ours(black_box(&wire), v, 1460).total(),
-            ("segmented", "rumqttc") => decode_rumqttc(black_box(&wire), v, 1460).total(),
-            ("encode", "mqttspec") => encode_ours(black_box(&ours_packets), v, &mut out),
-            ("encode", "rumqttc") => black_box(&theirs).encode(&mut out),
-            other => panic!("unknown operation {other:?}"),
-        };
+        total += s.pass(&op, &codec);
     }
     println!(
         "{op} {version} {codec}: {iterations} x {} packets, {} bytes; total {total}",
-        msgs.len(),
-        wire.len()
+        s.ours.len(),
+        s.wire.len()
     );
 }

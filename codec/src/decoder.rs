@@ -1,7 +1,7 @@
 //! The incremental decoder: feed it bytes in any split, take whole packets out.
 
 use crate::error::{DecodeError, ErrorKind};
-use crate::packet::{decode_body, packet_type, peek_connect_version, Packet};
+use crate::packet::{decode_body, packet_type, peek_connect_version, Packet, Short};
 use crate::version::ProtocolVersion;
 use crate::wire::{parse_remaining_length, remaining_length_rule, MAX_VARIABLE_BYTE_INTEGER};
 use bytes::{Buf, Bytes, BytesMut};
@@ -114,9 +114,12 @@ impl Decoder {
                 .reserve((total - self.buf.len()).min(MAX_RESERVE_AHEAD));
             return Ok(None);
         }
-        let mut frame = self.buf.split_to(total);
-        frame.advance(header_len);
-        let body = frame.freeze();
+        if let Some(short) = Short::parse(&self.buf[..total]) {
+            self.buf.advance(total);
+            return short.decoded();
+        }
+        let mut body = self.buf.split_to(total).freeze();
+        body.advance(header_len);
         if self.version.is_some() {
             // Returned as it is, so that the packet is built in place (see `decode_body`).
             return self.decode_frame(first, body, minimal);

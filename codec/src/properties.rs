@@ -420,40 +420,31 @@ impl Properties {
         if len == 0 {
             return;
         }
-        macro_rules! put {
-            ($field:ident, $id:ident, $put:ident) => {
+        // Each identifier is written with its value or length prefix as one slice: one capacity
+        // check and one copy instead of two or three.
+        macro_rules! put_fixed {
+            ($field:ident, $id:ident) => {
                 if let Some(v) = self.$field {
-                    out.put_u8(id::$id);
-                    out.$put(v);
+                    let mut b = [id::$id; 5];
+                    let v = v.to_be_bytes();
+                    b[1..=v.len()].copy_from_slice(&v);
+                    out.put_slice(&b[..=v.len()]);
                 }
-            };
-        }
-        macro_rules! put_byte {
-            ($field:ident, $id:ident) => {
-                put!($field, $id, put_u8)
-            };
-        }
-        macro_rules! put_u16 {
-            ($field:ident, $id:ident) => {
-                put!($field, $id, put_u16)
-            };
-        }
-        macro_rules! put_u32 {
-            ($field:ident, $id:ident) => {
-                put!($field, $id, put_u32)
             };
         }
         macro_rules! put_bin {
             ($field:ident, $id:ident) => {
                 if let Some(v) = &self.$field {
-                    out.put_u8(id::$id);
-                    put_binary(out, AsRef::<[u8]>::as_ref(v));
+                    let v = AsRef::<[u8]>::as_ref(v);
+                    let [hi, lo] = (v.len() as u16).to_be_bytes();
+                    out.put_slice(&[id::$id, hi, lo]);
+                    out.put_slice(v);
                 }
             };
         }
-        for_each_byte!(put_byte);
-        for_each_u16!(put_u16);
-        for_each_u32!(put_u32);
+        for_each_byte!(put_fixed);
+        for_each_u16!(put_fixed);
+        for_each_u32!(put_fixed);
         for_each_string!(put_bin);
         for_each_binary!(put_bin);
         for sid in &self.subscription_identifiers {
@@ -461,8 +452,9 @@ impl Properties {
             put_varint(out, *sid as usize);
         }
         for (k, v) in &self.user_properties {
-            out.put_u8(id::USER_PROPERTY);
-            put_binary(out, k.as_bytes());
+            let [hi, lo] = (k.len() as u16).to_be_bytes();
+            out.put_slice(&[id::USER_PROPERTY, hi, lo]);
+            out.put_slice(k.as_bytes());
             put_binary(out, v.as_bytes());
         }
     }

@@ -109,14 +109,24 @@ pub fn validate_topic_filter(filter: &str, shared: bool) -> Result<(), TopicErro
     } else {
         filter
     };
-    let mut levels = filter.split('/').peekable();
-    while let Some(level) = levels.next() {
-        if level.contains('#') && (level != "#" || levels.peek().is_some()) {
+    // Level by level, in order: a level holding '#' must be exactly "#" and the last one; a level
+    // holding '+' must be exactly "+". Scanned as bytes (every filter of every SUBSCRIBE comes
+    // through here), where `str::split` and `str::contains` cost a searcher per level.
+    let bytes = filter.as_bytes();
+    let mut start = 0;
+    while start <= bytes.len() {
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(bytes.len(), |p| start + p);
+        let level = &bytes[start..end];
+        if level.contains(&b'#') && (level != b"#" || end != bytes.len()) {
             return Err(TopicError::MultiLevelWildcardMisplaced);
         }
-        if level.contains('+') && level != "+" {
+        if level.contains(&b'+') && level != b"+" {
             return Err(TopicError::SingleLevelWildcardMisplaced);
         }
+        start = end + 1;
     }
     Ok(())
 }

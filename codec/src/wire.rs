@@ -186,6 +186,22 @@ pub(crate) fn varint_len(value: usize) -> usize {
     }
 }
 
+/// Writes `value` as a Variable Byte Integer at the start of `buf` (4 bytes are always enough
+/// for values the caller has checked against [`MAX_VARIABLE_BYTE_INTEGER`]); returns its length.
+pub(crate) fn write_varint(buf: &mut [u8; 4], mut value: usize) -> usize {
+    let mut n = 0;
+    loop {
+        let byte = (value & 0x7F) as u8;
+        value >>= 7;
+        if value == 0 || n == 3 {
+            buf[n] = byte;
+            return n + 1;
+        }
+        buf[n] = byte | 0x80;
+        n += 1;
+    }
+}
+
 pub(crate) fn put_varint(out: &mut BytesMut, mut value: usize) {
     loop {
         let mut byte = (value & 0x7F) as u8;

@@ -29,6 +29,12 @@ impl PubAck {
         }
     }
 
+    /// Whether the packet is its packet identifier alone on the wire (always under 3.1.1; in v5
+    /// when the reason code is 0x00 and there are no properties).
+    pub(crate) fn is_short(&self, v5: bool) -> bool {
+        !v5 || (self.reason_code.0 == 0 && self.properties.is_empty())
+    }
+
     pub(crate) fn body_len(&self, v5: bool) -> usize {
         if !v5 {
             return 2;

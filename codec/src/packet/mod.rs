@@ -167,6 +167,19 @@ pub fn encode(
     match packet {
         // The hot path: one pass over the properties for both their checks and their length.
         Packet::Publish(p) => return p.encode(v5, out),
+        // Acknowledgements with nothing but their packet identifier, and pings: half of a QoS 1
+        // and 2 stream, written whole. The same bytes as the general path below.
+        Packet::Puback(p) | Packet::Pubrec(p) | Packet::Pubrel(p) | Packet::Pubcomp(p)
+            if p.is_short(v5) =>
+        {
+            let [hi, lo] = p.packet_id.to_be_bytes();
+            out.put_slice(&[packet.first_byte(), 2, hi, lo]);
+            return Ok(());
+        }
+        Packet::Pingreq | Packet::Pingresp => {
+            out.put_slice(&[packet.first_byte(), 0]);
+            return Ok(());
+        }
         Packet::Connect(p) => p.check_encodable()?,
         Packet::Subscribe(p) => p.check_encodable(v5)?,
         Packet::Unsubscribe(p) => p.check_encodable(v5)?,
@@ -240,6 +253,56 @@ fn check_flags(packet_type: u8, flags: u8, version: ProtocolVersion) -> Result<(
             ErrorKind::InvalidFixedHeaderFlags { packet_type, flags },
             version.pick(v3, v5),
         ))
+    }
+}
+
+/// The packets that hold no bytes to share and make up half of a QoS 1 and 2 stream: PUBACK,
+/// PUBREC, PUBREL and PUBCOMP of four bytes (a non-zero packet identifier only), PINGREQ and
+/// PINGRESP. The decoder's fast path decodes them without splitting a frame off its buffer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Short {
+    Puback(u16),
+    Pubrec(u16),
+    Pubrel(u16),
+    Pubcomp(u16),
+    Pingreq,
+    Pingresp,
+}
+
+impl Short {
+    /// Recognizes a whole packet (fixed header included) of the fast path. `None` for anything
+    /// else, malformed forms of these included, which [`decode_body`] decodes and reports; for the
+    /// frames it accepts, [`Short::decoded`] is what `decode_body` gives, in either version.
+    #[inline(always)]
+    pub(crate) fn parse(frame: &[u8]) -> Option<Short> {
+        match *frame {
+            [first, 2, hi, lo] if hi | lo != 0 => {
+                let id = u16::from_be_bytes([hi, lo]);
+                match first {
+                    0x40 => Some(Short::Puback(id)),
+                    0x50 => Some(Short::Pubrec(id)),
+                    0x62 => Some(Short::Pubrel(id)),
+                    0x70 => Some(Short::Pubcomp(id)),
+                    _ => None,
+                }
+            }
+            [0xC0, 0] => Some(Short::Pingreq),
+            [0xD0, 0] => Some(Short::Pingresp),
+            _ => None,
+        }
+    }
+
+    /// The packet, in the shape of `Decoder::next`'s result so that it is built in place.
+    #[inline(always)]
+    pub(crate) fn decoded(self) -> Result<Option<Packet>, DecodeError> {
+        match self {
+            Short::Puback(id) => Ok(Some(Packet::Puback(PubAck::new(id)))),
+            Short::Pubrec(id) => Ok(Some(Packet::Pubrec(PubAck::new(id)))),
+            Short::Pubrel(id) => Ok(Some(Packet::Pubrel(PubAck::new(id)))),
+            Short::Pubcomp(id) => Ok(Some(Packet::Pubcomp(PubAck::new(id)))),
+            Short::Pingreq => Ok(Some(Packet::Pingreq)),
+            Short::Pingresp => Ok(Some(Packet::Pingresp)),
+        }
     }
 }
 

@@ -6,9 +6,9 @@ use crate::properties::{Properties, PropertyContext};
 use crate::string::MqttString;
 use crate::topic::has_wildcard_byte;
 use crate::version::QoS;
-use crate::wire::{check_len, put_binary, varint_len, Reader};
+use crate::wire::{check_len, varint_len, write_varint, Reader, MAX_VARIABLE_BYTE_INTEGER};
 
-use super::{packet_type, put_fixed_header};
+use super::packet_type;
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
@@ -59,8 +59,19 @@ impl Publish {
             None
         };
         let body = self.body_len_with(props.map_or(0, |len| varint_len(len) + len));
-        put_fixed_header(out, packet_type::PUBLISH << 4 | self.header_flags(), body)?;
-        put_binary(out, self.topic.as_bytes());
+        if body > MAX_VARIABLE_BYTE_INTEGER as usize {
+            return Err(EncodeError::PacketTooLong(body));
+        }
+        // The fixed header and the topic's length prefix, written as one slice.
+        let mut head = [0u8; 7];
+        head[0] = packet_type::PUBLISH << 4 | self.header_flags();
+        let mut remaining_length = [0u8; 4];
+        let n = 1 + write_varint(&mut remaining_length, body);
+        head[1..5].copy_from_slice(&remaining_length);
+        head[n..n + 2].copy_from_slice(&(self.topic.len() as u16).to_be_bytes());
+        out.reserve(n + body);
+        out.put_slice(&head[..n + 2]);
+        out.put_slice(self.topic.as_bytes());
         if self.qos != QoS::AtMostOnce {
             out.put_u16(self.packet_id.unwrap_or(0));
         }
