@@ -182,6 +182,9 @@ impl Config {
                 &format!("must be at most {}", mqttspec_codec::MAX_PACKET_SIZE),
             );
         }
+        if l.max_queued_messages == 0 {
+            return invalid("limits.max_queued_messages", "must be at least 1");
+        }
         if l.max_connections == 0 {
             return invalid("limits.max_connections", "must be at least 1");
         }

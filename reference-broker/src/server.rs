@@ -15,8 +15,9 @@
 //! the config, and the core itself bounds what it queues per connection
 //! (`limits.max_write_queue`, see [`core::write_hard_limit`](crate::core::write_hard_limit)).
 //!
-//! Back-pressure: readers wait when the core's event channel is full (a flooding publisher is
-//! slowed, not buffered); a slow reader's socket fills, its writer stops reporting `Written`, and
+//! Back-pressure: each reader may have at most a few packets waiting for the core (so one flooding
+//! publisher is slowed, not buffered, and cannot crowd out the acknowledgements of other clients),
+//! and readers wait when the core's event channel is full; a slow reader's socket fills, its writer stops reporting `Written`, and
 //! the core stops sending it PUBLISHes (QoS 0 dropped, QoS 1/2 kept in its bounded session queue).
 
 mod connection;
@@ -48,6 +49,8 @@ enum Event {
         writer: mpsc::Sender<WriterMsg>,
     },
     Input(Input),
+    /// A packet from a reader, holding one of the reader's slots until the core has handled it.
+    Packet(Input, tokio::sync::OwnedSemaphorePermit),
 }
 
 /// A packet to encode and write.
@@ -166,6 +169,9 @@ async fn accept_loop(
     conns
 }
 
+/// Events the core task takes in one go before handing out the outputs.
+const EVENT_BATCH: usize = 64;
+
 /// The core task: owns the broker, turns events into inputs and outputs into writes.
 async fn core_loop(
     config: Config,
@@ -177,19 +183,17 @@ async fn core_loop(
     loop {
         let deadline = broker.poll_timeout().map(Instant::from_std);
         tokio::select! {
-            ev = events.recv() => match ev {
-                Some(Event::Opened { conn, writer }) => {
-                    writers.insert(conn, writer);
-                    broker.handle(Instant::now().into_std(), Input::Opened(conn));
-                }
-                Some(Event::Input(input)) => {
-                    if let Input::Closed(conn) = &input {
-                        writers.remove(conn);
+            ev = events.recv() => {
+                let Some(ev) = ev else { break };
+                apply(&mut broker, &mut writers, ev);
+                // Take what else is waiting, so that outputs go out in larger batches.
+                for _ in 1..EVENT_BATCH {
+                    match events.try_recv() {
+                        Ok(ev) => apply(&mut broker, &mut writers, ev),
+                        Err(_) => break,
                     }
-                    broker.handle(Instant::now().into_std(), input);
                 }
-                None => break,
-            },
+            }
             _ = sleep_until(deadline) => broker.handle(Instant::now().into_std(), Input::Tick),
             _ = stop.changed() => {
                 broker.handle(Instant::now().into_std(), Input::Shutdown);
@@ -198,6 +202,26 @@ async fn core_loop(
             }
         }
         dispatch(&mut broker, &mut writers);
+    }
+}
+
+fn apply(broker: &mut Broker, writers: &mut HashMap<ConnId, mpsc::Sender<WriterMsg>>, ev: Event) {
+    let now = Instant::now().into_std();
+    match ev {
+        Event::Opened { conn, writer } => {
+            writers.insert(conn, writer);
+            broker.handle(now, Input::Opened(conn));
+        }
+        Event::Input(input) => {
+            if let Input::Closed(conn) = &input {
+                writers.remove(conn);
+            }
+            broker.handle(now, input);
+        }
+        Event::Packet(input, slot) => {
+            broker.handle(now, input);
+            drop(slot);
+        }
     }
 }
 

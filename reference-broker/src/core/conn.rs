@@ -2,7 +2,7 @@
 //! §4.9: the send quota; the limits the client announced in CONNECT).
 
 use super::ConnId;
-use mqttspec_codec::{MqttString, ProtocolVersion};
+use mqttspec_codec::{MqttString, Packet, ProtocolVersion};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,10 @@ pub(crate) struct Conn {
     pub aliases_out: HashMap<MqttString, u16>,
     /// Packets handed to the IO layer and not yet reported written.
     pub unwritten: usize,
+    /// Flow control: acknowledgements withheld from this publisher, in order, while the session
+    /// `waiting_for` has too many messages queued (see publish.rs).
+    pub held_acks: Vec<Packet>,
+    pub waiting_for: Option<String>,
 }
 
 impl Conn {
@@ -58,6 +62,8 @@ impl Conn {
             aliases_in: HashMap::new(),
             aliases_out: HashMap::new(),
             unwritten: 0,
+            held_acks: Vec::new(),
+            waiting_for: None,
         }
     }
 

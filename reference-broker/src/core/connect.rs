@@ -381,6 +381,11 @@ impl Broker {
         session.conn = None;
         session.generation += 1;
         let generation = session.generation;
+        // Publishers waiting for this client to catch up wait no longer (flow control).
+        self.release_waiters(&client);
+        let Some(session) = self.sessions.get_mut(&client) else {
+            return;
+        };
         if !will {
             session.will = None;
         }
@@ -415,6 +420,17 @@ impl Broker {
             return;
         };
         tracing::debug!(client, "session ended");
+        for id in session.waiters {
+            let Some(conn) = self.conns.get_mut(&id) else {
+                continue;
+            };
+            if conn.waiting_for.as_deref() == Some(client) {
+                conn.waiting_for = None;
+                for ack in std::mem::take(&mut conn.held_acks) {
+                    self.send(id, ack);
+                }
+            }
+        }
         for s in session.subscriptions.values() {
             self.router.remove(client, &s.filter, s.group.as_deref());
         }

@@ -3,6 +3,13 @@
 //! Inbound QoS 2 follows the spec's Method B (Figure 4.3): the message is routed when PUBLISH
 //! arrives and only its packet identifier is kept until PUBREL, so a re-sent PUBLISH is
 //! acknowledged without being routed again (MQTT-4.3.3-10).
+//!
+//! Flow control: when a copy lands in the queue of a connected session that already holds half of
+//! `max_queued_messages`, the publisher's PUBACK/PUBREC is withheld (with every later one of that
+//! publisher, to keep their order) until that queue is down to a quarter. A publisher that waits
+//! for its acknowledgements (every client with an in-flight window) is so slowed to the pace of
+//! its slowest connected subscriber instead of overflowing its queue; messages are dropped only
+//! when a queue is full all the same. If the slow session disconnects, its waiters are released.
 
 use super::connect::is_sys_topic;
 use super::message::{Delivery, Message};
@@ -132,33 +139,78 @@ impl Broker {
             // MQTT-3.3.1-5/6/7; a RETAIN 0 message never touches the store (MQTT-3.3.1-8).
             self.retained.update(&msg);
         }
-        let copies = self.route(now, &msg);
+        let (copies, congested) = self.route(now, &msg);
         // v5: like mosquitto, 0x10 No matching subscribers when nobody got a copy.
         let code = if v5 && copies == 0 {
             ReasonCode::NO_MATCHING_SUBSCRIBERS
         } else {
             ReasonCode::SUCCESS
         };
-        match p.qos {
-            QoS::AtMostOnce => {}
-            QoS::AtLeastOnce => self.send_ack(id, Ack::Puback, pid, code, ""),
+        let kind = match p.qos {
+            QoS::AtMostOnce => return,
+            QoS::AtLeastOnce => Ack::Puback,
             QoS::ExactlyOnce => {
                 if let Some(s) = self.sessions.get_mut(&client) {
                     s.incoming_qos2.insert(pid);
                 }
-                self.send_ack(id, Ack::Pubrec, pid, code, "");
+                Ack::Pubrec
+            }
+        };
+        let Some(ack) = self.ack_packet(id, kind, pid, code, "") else {
+            return;
+        };
+        self.ack_or_hold(id, ack, congested);
+    }
+
+    /// Sends a publisher's acknowledgement, or holds it back (flow control, see the module doc).
+    fn ack_or_hold(&mut self, id: ConnId, ack: Packet, congested: Option<String>) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        if conn.waiting_for.is_none() {
+            if let Some(slow) = congested {
+                if let Some(s) = self.sessions.get_mut(&slow) {
+                    s.waiters.push(id);
+                    conn.waiting_for = Some(slow);
+                }
+            }
+        }
+        if conn.waiting_for.is_some() {
+            conn.held_acks.push(ack);
+        } else {
+            self.send(id, ack);
+        }
+    }
+
+    /// Sends the acknowledgements held for the publishers waiting on `client`'s session.
+    pub(super) fn release_waiters(&mut self, client: &str) {
+        let Some(s) = self.sessions.get_mut(client) else {
+            return;
+        };
+        for id in std::mem::take(&mut s.waiters) {
+            let Some(conn) = self.conns.get_mut(&id) else {
+                continue;
+            };
+            if conn.waiting_for.as_deref() != Some(client) {
+                continue;
+            }
+            conn.waiting_for = None;
+            for ack in std::mem::take(&mut conn.held_acks) {
+                self.send(id, ack);
             }
         }
     }
 
-    /// Gives a copy of `msg` to every matching subscription; returns how many copies.
-    pub(super) fn route(&mut self, now: Instant, msg: &Arc<Message>) -> usize {
+    /// Gives a copy of `msg` to every matching subscription; returns how many copies, and a
+    /// connected session whose queue is filling up, if any (flow control).
+    pub(super) fn route(&mut self, now: Instant, msg: &Arc<Message>) -> (usize, Option<String>) {
         let sessions = &self.sessions;
         let connected = |c: &str| sessions.get(c).is_some_and(|s| s.conn.is_some());
         let targets = self
             .router
             .route(&msg.topic, msg.publisher.as_deref(), &connected);
         let copies = targets.len();
+        let mut congested = None;
         for t in targets {
             let delivery = Delivery {
                 msg: Arc::clone(msg),
@@ -168,16 +220,19 @@ impl Broker {
                 retain: msg.retain && t.retain_as_published,
                 subscription_ids: t.subscription_ids,
             };
-            self.enqueue(now, &t.client, delivery);
+            if self.enqueue(now, &t.client, delivery) && congested.is_none() {
+                congested = Some(t.client);
+            }
         }
-        copies
+        (copies, congested)
     }
 
     /// Hands one copy to a session: QoS 0 is sent now if the client is connected and reading
     /// (else dropped); QoS 1/2 join the session queue (bounded) and go out as the window allows.
-    pub(super) fn enqueue(&mut self, now: Instant, client: &str, delivery: Delivery) {
+    /// Returns whether the session is connected and its queue is past the flow-control mark.
+    pub(super) fn enqueue(&mut self, now: Instant, client: &str, delivery: Delivery) -> bool {
         let Some(session) = self.sessions.get_mut(client) else {
-            return;
+            return false;
         };
         if delivery.qos == QoS::AtMostOnce {
             let conn = session.conn.filter(|c| {
@@ -191,19 +246,34 @@ impl Broker {
                 }
                 None => self.stats.publish_dropped += 1,
             }
-            return;
+            return false;
         }
-        if session.queue.len() >= self.config.limits.max_queued_messages {
+        let capacity = self.config.limits.max_queued_messages.max(1);
+        if session.queue.len() >= capacity {
             self.stats.publish_dropped += 1;
-            return;
+            return session.conn.is_some();
         }
         session.queue.push_back(delivery);
         self.pump(now, client);
+        self.sessions
+            .get(client)
+            .is_some_and(|s| s.conn.is_some() && s.queue.len() >= capacity.div_ceil(2))
     }
 
     /// Sends queued QoS 1/2 messages while the session's window allows: the client's Receive
     /// Maximum (MQTT-3.3.4-9), the configured in-flight maximum, and the write queue.
     pub(super) fn pump(&mut self, now: Instant, client: &str) {
+        self.pump_queue(now, client);
+        let drained = self.sessions.get(client).is_some_and(|s| {
+            !s.waiters.is_empty()
+                && s.queue.len() <= self.config.limits.max_queued_messages.max(1) / 4
+        });
+        if drained {
+            self.release_waiters(client);
+        }
+    }
+
+    fn pump_queue(&mut self, now: Instant, client: &str) {
         loop {
             let Some(session) = self.sessions.get_mut(client) else {
                 return;
@@ -400,9 +470,20 @@ impl Broker {
     /// Sends PUBACK/PUBREC/PUBREL/PUBCOMP. Reason codes exist only in v5; an error code comes
     /// with a reason string unless the client turned problem information off.
     fn send_ack(&mut self, id: ConnId, kind: Ack, packet_id: u16, code: ReasonCode, why: &str) {
-        let Some(conn) = self.conns.get(&id) else {
-            return;
-        };
+        if let Some(ack) = self.ack_packet(id, kind, packet_id, code, why) {
+            self.send(id, ack);
+        }
+    }
+
+    fn ack_packet(
+        &self,
+        id: ConnId,
+        kind: Ack,
+        packet_id: u16,
+        code: ReasonCode,
+        why: &str,
+    ) -> Option<Packet> {
+        let conn = self.conns.get(&id)?;
         let v5 = conn.version.is_v5();
         let mut ack = PubAck::new(packet_id);
         if v5 {
@@ -411,13 +492,12 @@ impl Broker {
                 ack.properties = self.problem(id, why);
             }
         }
-        let packet = match kind {
+        Some(match kind {
             Ack::Puback => Packet::Puback(ack),
             Ack::Pubrec => Packet::Pubrec(ack),
             Ack::Pubrel => Packet::Pubrel(ack),
             Ack::Pubcomp => Packet::Pubcomp(ack),
-        };
-        self.send(id, packet);
+        })
     }
 
     pub(super) fn client_of(&self, id: ConnId) -> Option<String> {

@@ -70,6 +70,8 @@ pub(crate) struct Session {
     next_packet_id: u16,
     /// Bumped at every connect and disconnect, so stale timers know they are stale.
     pub generation: u64,
+    /// Publishers whose acknowledgements wait for this session's queue to drain.
+    pub waiters: Vec<ConnId>,
 }
 
 impl Session {
@@ -86,6 +88,7 @@ impl Session {
             incoming_qos2: BTreeSet::new(),
             next_packet_id: 1,
             generation: 0,
+            waiters: Vec::new(),
         }
     }
 

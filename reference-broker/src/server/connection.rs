@@ -11,11 +11,12 @@ use crate::core::{write_hard_limit, ConnId, Input};
 use bytes::BytesMut;
 use mqttspec_codec::packet::{packet_type, peek_connect_version};
 use mqttspec_codec::{encode, Decoder, ProtocolVersion};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 /// How long the reader keeps discarding input after the broker closed the connection.
 const LINGER: Duration = Duration::from_secs(1);
@@ -23,6 +24,9 @@ const LINGER: Duration = Duration::from_secs(1);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes the writer gathers from queued packets into one write.
 const WRITE_BATCH: usize = 64 * 1024;
+/// Packets one connection may have waiting for the core. Without it a flooding publisher fills
+/// the core's queue and the acknowledgements of every other client wait behind its PUBLISHes.
+const READER_SLOTS: usize = 16;
 
 pub(super) async fn serve(
     stream: TcpStream,
@@ -56,6 +60,7 @@ async fn read_loop(
     max_packet_size: u32,
 ) {
     let mut decoder = Decoder::learning().with_max_packet_size(max_packet_size);
+    let slots = Arc::new(Semaphore::new(READER_SLOTS));
     loop {
         loop {
             let version = decoder
@@ -63,8 +68,11 @@ async fn read_loop(
                 .or_else(|| connect_version_hint(decoder.buffer_mut()));
             match decoder.next() {
                 Ok(Some(packet)) => {
+                    let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+                        return;
+                    };
                     let input = Input::Received(conn, packet);
-                    if events.send(Event::Input(input)).await.is_err() {
+                    if events.send(Event::Packet(input, slot)).await.is_err() {
                         return;
                     }
                 }

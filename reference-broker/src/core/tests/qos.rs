@@ -276,3 +276,65 @@ fn slow_readers_lose_qos0_and_keep_qos1_queued() {
     });
     assert_eq!(payloads(&sim.publishes(sub)), ["1"]);
 }
+
+#[test]
+fn publishers_wait_for_a_congested_subscriber_instead_of_losing_messages() {
+    let mut config = quiet();
+    config.limits.max_queued_messages = 8; // flow control from 4 queued, released at 2
+    let mut sim = Sim::with(config);
+    let mut c = v5("s");
+    c.properties.receive_maximum = Some(1);
+    let sub = sim.subscriber(c, "t", QoS::AtLeastOnce);
+    let other = sim.subscriber(v5("o"), "t", QoS::AtLeastOnce);
+    let p = sim.connect(v3("p"));
+    for pid in 1..=6 {
+        sim.send(p, publish("t", "m", QoS::AtLeastOnce, pid));
+    }
+    // 1 in flight and 3 queued: acknowledged. The one that makes 4 queued, and all after it: held.
+    let acks: Vec<u16> = sim
+        .recv(p)
+        .into_iter()
+        .map(|a| ack(a).1.packet_id)
+        .collect();
+    assert_eq!(acks, [1, 2, 3, 4]);
+    // The other subscriber is not slowed.
+    for m in sim.publishes(other) {
+        sim.send(other, puback(m.packet_id.unwrap()));
+    }
+    // The slow one catches up: once its queue is down to 2, the held acks go out, in order.
+    let mut delivered = 0;
+    while delivered < 6 {
+        let got = sim.publishes(sub);
+        assert_eq!(got.len(), 1, "receive maximum 1");
+        delivered += 1;
+        sim.send(sub, puback(got[0].packet_id.unwrap()));
+        let acks: Vec<u16> = sim
+            .recv(p)
+            .into_iter()
+            .map(|a| ack(a).1.packet_id)
+            .collect();
+        if delivered == 3 {
+            assert_eq!(acks, [5, 6]);
+        } else {
+            assert!(acks.is_empty(), "after {delivered}: {acks:?}");
+        }
+    }
+    sim.nothing(p);
+}
+
+#[test]
+fn held_acknowledgements_are_released_when_the_slow_subscriber_leaves() {
+    let mut config = quiet();
+    config.limits.max_queued_messages = 2;
+    let mut sim = Sim::with(config);
+    let mut c = v5("s");
+    c.properties.receive_maximum = Some(1);
+    let sub = sim.subscriber(c, "t", QoS::AtLeastOnce);
+    let p = sim.connect(v5("p"));
+    sim.send(p, publish("t", "1", QoS::AtLeastOnce, 1));
+    sim.send(p, publish("t", "2", QoS::ExactlyOnce, 2));
+    assert_eq!(sim.recv(p).len(), 1, "the second acknowledgement is held");
+    sim.drop_conn(sub);
+    let (name, a) = ack(sim.one(p));
+    assert_eq!((name, a.packet_id), ("PUBREC", 2));
+}
