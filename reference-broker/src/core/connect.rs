@@ -21,6 +21,11 @@ impl Broker {
         let v5 = version.is_v5();
         if let Some(conn) = self.conns.get_mut(&id) {
             conn.version = version;
+            if v5 {
+                // Known before any CONNACK, refusals included: a refusing CONNACK drops its
+                // Reason String to fit (MQTT-3.2.2-19, MQTT-3.2.2-20).
+                conn.max_packet_size = c.properties.maximum_packet_size.unwrap_or(u32::MAX);
+            }
         }
         // No enhanced authentication method is supported (MQTT-4.12.0-1: 0x8C).
         if v5 && c.properties.authentication_method.is_some() {

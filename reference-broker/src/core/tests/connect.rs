@@ -88,6 +88,19 @@ fn authentication_methods_are_refused_with_0x8c() {
 }
 
 #[test]
+fn refusing_connack_fits_the_clients_maximum_packet_size() {
+    // MQTT-3.2.2-19: the Reason String is dropped when it would not fit.
+    let mut sim = Sim::new();
+    let mut c = v5("c");
+    c.properties.authentication_method = Some("SCRAM-SHA-1".into());
+    c.properties.maximum_packet_size = Some(16);
+    let (conn, ack) = sim.connect_with(c);
+    assert_eq!(ack.reason_code, ReasonCode::BAD_AUTHENTICATION_METHOD);
+    assert_eq!(ack.properties.reason_string, None);
+    assert!(sim.is_closed(conn));
+}
+
+#[test]
 fn password_file_users_must_log_in() {
     let mut config = quiet();
     config.users = Some([("alice".to_owned(), "secret".to_owned())].into());
