@@ -106,3 +106,17 @@ fn vectors_cover_every_packet_type_and_property() {
     }
     assert_eq!(seen.len(), 27, "properties covered: {seen:?}");
 }
+
+#[test]
+fn a_byte_order_mark_is_kept() {
+    // MQTT-1.5.3-3 / MQTT-1.5.4-3: EF BB BF is U+FEFF and must not be skipped or stripped.
+    let bytes = [0x30, 0x06, 0x00, 0x04, 0xEF, 0xBB, 0xBF, b't'];
+    let Packet::Publish(p) = decode_one(&bytes, ProtocolVersion::V3_1_1).unwrap() else {
+        panic!("not a PUBLISH")
+    };
+    assert_eq!(p.topic.as_str(), "\u{FEFF}t");
+    assert_eq!(
+        &enc(&Packet::Publish(p), ProtocolVersion::V3_1_1)[..],
+        &bytes[..]
+    );
+}
