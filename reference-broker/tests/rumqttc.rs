@@ -337,3 +337,39 @@ mod v5 {
         b.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn v4_flood_at_qos1_loses_nothing_with_small_queues() {
+    let mut config = mqttspec_broker::Config {
+        sys_interval: 0,
+        ..Default::default()
+    };
+    // rumqttc keeps up to 100 PUBLISHes unacknowledged: flow control starts at 150 queued, so the
+    // queue never reaches 300 and nothing is dropped, however slow the subscriber.
+    config.limits.max_queued_messages = 300;
+    config.limits.max_inflight = 5;
+    let b = broker_with(config).await;
+    let (mut sub, _) = V4::connect(v4_options(b.local_addr(), "sub")).await;
+    sub.subscribe("flood", QoS::AtLeastOnce).await;
+    let (publ, _) = V4::connect(v4_options(b.local_addr(), "pub")).await;
+    const N: usize = 2000;
+    let client = publ.client.clone();
+    let sender = tokio::spawn(async move {
+        for i in 0..N {
+            client
+                .publish("flood", QoS::AtLeastOnce, false, i.to_string())
+                .await
+                .expect("queued");
+        }
+    });
+    for i in 0..N {
+        let got = sub.next_publish().await;
+        assert_eq!(
+            &got.payload[..],
+            i.to_string().as_bytes(),
+            "in order, none lost"
+        );
+    }
+    within("the publisher", sender).await.expect("joined");
+    b.shutdown().await;
+}
