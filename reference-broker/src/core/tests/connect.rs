@@ -282,3 +282,22 @@ fn reason_strings_are_cut_to_fit_the_maximum_packet_size() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn mqtt_3_1_clients_connect_and_need_a_short_id() {
+    let mut sim = Sim::new();
+    let c = |id: &str| Connect {
+        protocol: ProtocolVersion::V3_1,
+        ..v3(id)
+    };
+    let conn = sim.connect(c("old-client"));
+    sim.send(conn, subscribe(1, "t", QoS::AtLeastOnce));
+    assert_eq!(
+        suback(sim.one(conn)).reason_codes,
+        vec![ReasonCode::GRANTED_QOS_1]
+    );
+    let (_, ack) = sim.connect_with(c("a-client-id-longer-than-23"));
+    assert_eq!(ack.reason_code, v3_connack::IDENTIFIER_REJECTED);
+    let (_, ack) = sim.connect_with(c(""));
+    assert_eq!(ack.reason_code, v3_connack::IDENTIFIER_REJECTED);
+}

@@ -237,3 +237,54 @@ fn shutdown_tells_v5_clients() {
     sim.nothing(b);
     assert!(sim.is_closed(a) && sim.is_closed(b));
 }
+
+#[test]
+fn unsubscribing_leaves_a_shared_group() {
+    let mut sim = Sim::new();
+    let a = sim.subscriber(v5("a"), "$share/g/t", QoS::AtMostOnce);
+    let b = sim.subscriber(v5("b"), "$share/g/t", QoS::AtMostOnce);
+    sim.send(
+        a,
+        Packet::Unsubscribe(mqttspec_codec::Unsubscribe {
+            packet_id: 2,
+            properties: Properties::default(),
+            filters: vec!["$share/g/t".into()],
+        }),
+    );
+    match sim.one(a) {
+        Packet::Unsuback(u) => assert_eq!(u.reason_codes, vec![ReasonCode::SUCCESS]),
+        other => panic!("{other:?}"),
+    }
+    let p = sim.connect(v5("p"));
+    for _ in 0..3 {
+        sim.send(p, publish("t", "m", QoS::AtMostOnce, 0));
+    }
+    sim.nothing(a);
+    assert_eq!(sim.publishes(b).len(), 3);
+}
+
+#[test]
+fn will_properties_and_expiry_are_forwarded() {
+    let mut sim = Sim::new();
+    let w = sim.subscriber(v5_persistent("w", 100), "will", QoS::AtLeastOnce);
+    sim.drop_conn(w);
+    let mut c = with_will(v5("c"), "will", "x");
+    if let Some(will) = &mut c.will {
+        will.qos = QoS::AtLeastOnce;
+        will.properties.message_expiry_interval = Some(30);
+        will.properties.response_topic = Some("resp".into());
+        will.properties.correlation_data = Some(Bytes::from_static(b"id"));
+    }
+    let c = sim.connect(c);
+    sim.drop_conn(c);
+    sim.secs(10.0);
+    let w = sim.connect(v5_persistent("w", 100));
+    let got = sim.publishes(w).remove(0);
+    assert_eq!(
+        got.properties.message_expiry_interval,
+        Some(20),
+        "MQTT-3.3.2-6"
+    );
+    assert_eq!(got.properties.response_topic.as_deref(), Some("resp"));
+    assert_eq!(got.properties.correlation_data.as_deref(), Some(&b"id"[..]));
+}
