@@ -362,8 +362,9 @@ impl Broker {
                 }
             }
         }
-        // MQTT-3.14.4-3: a normal DISCONNECT discards the will; v5 0x04 asks for it.
-        let will = v5 && d.reason_code == ReasonCode::DISCONNECT_WITH_WILL;
+        // MQTT-3.14.4-3: only a normal DISCONNECT (0x00) discards the will. v5 0x04 asks for it,
+        // and so does any other code: an error ends the connection abnormally (MQTT-3.1.2-8).
+        let will = v5 && d.reason_code != ReasonCode::SUCCESS;
         self.close(now, id, CloseReason::ClientDisconnect, will);
     }
 

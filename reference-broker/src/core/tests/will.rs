@@ -77,6 +77,17 @@ fn will_on_abrupt_close_not_on_disconnect() {
 }
 
 #[test]
+fn will_on_disconnect_with_an_error_code() {
+    // MQTT-3.1.2-8: only DISCONNECT 0x00 deletes the will; 0x80 (Unspecified error) does not.
+    let mut sim = Sim::new();
+    let w = sim.subscriber(v5("w"), "will", QoS::AtMostOnce);
+    let c = sim.connect(with_will(v5("c"), "will", "x"));
+    sim.send(c, disconnect(ReasonCode::UNSPECIFIED_ERROR));
+    assert!(sim.is_closed(c));
+    assert_eq!(payloads(&sim.publishes(w)), ["x"]);
+}
+
+#[test]
 fn will_on_protocol_error() {
     let mut sim = Sim::new();
     let w = sim.subscriber(v5("w"), "will", QoS::AtMostOnce);
