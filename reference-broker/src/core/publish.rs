@@ -281,13 +281,31 @@ impl Broker {
             let Some(conn) = session.conn.and_then(|c| self.conns.get(&c)) else {
                 return;
             };
+            // §4.9: PUBLISHes (and PUBRELs) sent on this connection and not yet completed count
+            // against the client's Receive Maximum.
             let window = usize::from(conn.receive_maximum.min(self.config.limits.max_inflight));
-            if session.inflight.len() >= window
-                || conn.unwritten >= self.config.limits.max_write_queue
-            {
+            let on_wire = session.inflight.iter().filter(|f| f.on_wire).count();
+            if on_wire >= window || conn.unwritten >= self.config.limits.max_write_queue {
                 return;
             }
             let conn_id = conn.id;
+            // Re-sends after a reconnect come first, in their original order (MQTT-4.4.0-1).
+            if let Some(f) = session.inflight.iter_mut().find(|f| !f.on_wire) {
+                f.on_wire = true;
+                let (pid, state, delivery) = (f.packet_id, f.state, f.delivery.clone());
+                match state {
+                    OutState::Published => {
+                        // DUP: a re-delivery (MQTT-3.3.1-1). Too large: dropped as if delivered.
+                        if !self.send_publish(now, conn_id, &delivery, Some(pid), true) {
+                            if let Some(s) = self.sessions.get_mut(client) {
+                                s.inflight.retain(|f| f.packet_id != pid);
+                            }
+                        }
+                    }
+                    OutState::Released => self.send(conn_id, Packet::Pubrel(PubAck::new(pid))),
+                }
+                continue;
+            }
             let Some(delivery) = session.queue.pop_front() else {
                 return;
             };
@@ -306,6 +324,7 @@ impl Broker {
                         packet_id: pid,
                         state: OutState::Published,
                         delivery,
+                        on_wire: true,
                     });
                 }
             }
@@ -315,26 +334,10 @@ impl Broker {
     /// On a session's new connection: re-send unacknowledged PUBLISHes with DUP set and PUBRELs,
     /// with their original packet identifiers (MQTT-4.4.0-1, MQTT-3.3.1-1), then the queue.
     pub(super) fn resume(&mut self, now: Instant, client: &str) {
-        let Some(session) = self.sessions.get(client) else {
-            return;
-        };
-        let Some(conn) = session.conn else {
-            return;
-        };
-        let inflight: Vec<Inflight> = session.inflight.iter().cloned().collect();
-        let mut too_large = Vec::new();
-        for f in inflight {
-            match f.state {
-                OutState::Published => {
-                    if !self.send_publish(now, conn, &f.delivery, Some(f.packet_id), true) {
-                        too_large.push(f.packet_id);
-                    }
-                }
-                OutState::Released => self.send(conn, Packet::Pubrel(PubAck::new(f.packet_id))),
-            }
-        }
         if let Some(s) = self.sessions.get_mut(client) {
-            s.inflight.retain(|f| !too_large.contains(&f.packet_id));
+            for f in &mut s.inflight {
+                f.on_wire = false;
+            }
         }
         self.pump(now, client);
     }
@@ -417,6 +420,7 @@ impl Broker {
             Some(i) => {
                 // MQTT-4.3.3-4.
                 s.inflight[i].state = OutState::Released;
+                s.inflight[i].on_wire = true;
                 self.send(id, Packet::Pubrel(PubAck::new(a.packet_id)));
             }
             None => self.send_ack(

@@ -40,6 +40,9 @@ pub(crate) struct Inflight {
     pub packet_id: u16,
     pub state: OutState,
     pub delivery: Delivery,
+    /// Sent on the current connection. After a reconnect every entry waits to be re-sent, within
+    /// the new connection's send quota (MQTT-4.4.0-1 with MQTT-3.3.4-9).
+    pub on_wire: bool,
 }
 
 /// The will stored with the session (MQTT-3.1.2-7) until published or discarded.

@@ -338,3 +338,25 @@ fn held_acknowledgements_are_released_when_the_slow_subscriber_leaves() {
     let (name, a) = ack(sim.one(p));
     assert_eq!((name, a.packet_id), ("PUBREC", 2));
 }
+
+#[test]
+fn redelivery_respects_the_new_connections_receive_maximum() {
+    let mut sim = Sim::new();
+    let s = sim.subscriber(v5_persistent("s", 100), "t", QoS::AtLeastOnce);
+    let p = sim.connect(v5("p"));
+    for (i, m) in ["a", "b", "c"].into_iter().enumerate() {
+        sim.send(p, publish("t", m, QoS::AtLeastOnce, i as u16 + 1));
+    }
+    assert_eq!(sim.publishes(s).len(), 3);
+    sim.drop_conn(s);
+    let mut c = v5_persistent("s", 100);
+    c.properties.receive_maximum = Some(1);
+    let s = sim.connect(c);
+    for expected in ["a", "b", "c"] {
+        let got = sim.publishes(s);
+        assert_eq!(payloads(&got), [expected], "one at a time (MQTT-3.3.4-9)");
+        assert!(got[0].dup, "MQTT-3.3.1-1");
+        sim.send(s, puback(got[0].packet_id.unwrap()));
+    }
+    sim.nothing(s);
+}
