@@ -377,7 +377,7 @@ impl Broker {
         let Some(client) = conn.active_client().map(str::to_owned) else {
             return;
         };
-        self.active -= 1;
+        self.active = self.active.saturating_sub(1);
         let Some(session) = self.sessions.get_mut(&client) else {
             return;
         };
