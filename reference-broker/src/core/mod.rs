@@ -18,13 +18,16 @@
 //! - `router.rs`: the subscription index and the matching of a topic to its deliveries.
 //! - `retained.rs`: the retained-message store.
 //! - `connect.rs`: CONNECT, CONNACK, takeover, DISCONNECT, wills and the end of connections/sessions.
-//! - `publish.rs`: PUBLISH in both directions and the QoS 1/2 acknowledgement flows.
+//! - `publish.rs`: inbound PUBLISH and the QoS 1/2 acknowledgement flows.
+//! - `deliver.rs`: outbound copies: routing, session queues, in-flight windows, re-sending after
+//!   a reconnect, flow control towards publishers.
 //! - `subscribe.rs`: SUBSCRIBE and UNSUBSCRIBE.
 //! - `timers.rs`: the deadline heap behind `poll_timeout`.
 //! - `sys.rs`: `$SYS/` statistics.
 
 mod conn;
 mod connect;
+mod deliver;
 mod message;
 mod publish;
 mod retained;
