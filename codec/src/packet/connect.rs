@@ -16,6 +16,10 @@ fn default_protocol() -> ProtocolVersion {
 }
 
 /// CONNECT: opens a session. Its `protocol` says which version the whole connection speaks.
+///
+/// Fields left out of the serde form take the wire's zero values (`clean_start = false`,
+/// `keep_alive = 0`), so that a packet reads exactly as its bytes say; [`Connect::default`] is
+/// instead what a typical client sends (clean start, keep-alive 60 s).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -178,10 +182,18 @@ impl Connect {
         let has_password = flags & 0x40 != 0;
         let has_username = flags & 0x80 != 0;
         if !will_flag && will_qos != 0 {
-            return Err(r.err(ErrorKind::WillFlagsWithoutWill, "MQTT-3.1.2-13", "MQTT-3.1.2-11"));
+            return Err(r.err(
+                ErrorKind::WillFlagsWithoutWill,
+                "MQTT-3.1.2-13",
+                "MQTT-3.1.2-11",
+            ));
         }
         if !will_flag && will_retain {
-            return Err(r.err(ErrorKind::WillFlagsWithoutWill, "MQTT-3.1.2-15", "MQTT-3.1.2-13"));
+            return Err(r.err(
+                ErrorKind::WillFlagsWithoutWill,
+                "MQTT-3.1.2-15",
+                "MQTT-3.1.2-13",
+            ));
         }
         let Some(will_qos) = QoS::from_u8(will_qos) else {
             return Err(r.err(ErrorKind::InvalidWillQos, "MQTT-3.1.2-14", "MQTT-3.1.2-12"));
@@ -302,7 +314,11 @@ impl Connack {
         }
         let session_present = flags & 0x01 != 0;
         if session_present && reason_code.0 != 0 {
-            return Err(r.err(ErrorKind::SessionPresentOnFailure, "MQTT-3.2.2-4", "MQTT-3.2.2-6"));
+            return Err(r.err(
+                ErrorKind::SessionPresentOnFailure,
+                "MQTT-3.2.2-4",
+                "MQTT-3.2.2-6",
+            ));
         }
         let properties = if v5 {
             Properties::decode(r, PropertyContext::Connack)?
