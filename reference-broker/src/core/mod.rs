@@ -17,7 +17,8 @@
 //! - `message.rs`: an application message as stored, and how it becomes an outgoing PUBLISH.
 //! - `router.rs`: the subscription index and the matching of a topic to its deliveries.
 //! - `retained.rs`: the retained-message store.
-//! - `connect.rs`: CONNECT, CONNACK, takeover, DISCONNECT, wills and the end of connections/sessions.
+//! - `connect.rs`: CONNECT, CONNACK, takeover, DISCONNECT.
+//! - `lifecycle.rs`: the end of connections and sessions: wills, will delay, session expiry.
 //! - `publish.rs`: inbound PUBLISH and the QoS 1/2 acknowledgement flows.
 //! - `deliver.rs`: outbound copies: routing, session queues, in-flight windows, re-sending after
 //!   a reconnect, flow control towards publishers.
@@ -28,6 +29,7 @@
 mod conn;
 mod connect;
 mod deliver;
+mod lifecycle;
 mod message;
 mod publish;
 mod retained;
