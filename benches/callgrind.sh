@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-50}
 cargo build --quiet --profile bench -p mqttspec-benches --example codec_profile
-bin=target/release/examples/codec_profile
+bin=${CARGO_TARGET_DIR:-target}/release/examples/codec_profile
 packets=$($bin decode 5.0 mqttspec 0 | sed -E 's/.* x ([0-9]+) packets.*/\1/')
 ir() {
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 \

@@ -1,7 +1,7 @@
 //! PUBACK, PUBREC, PUBREL and PUBCOMP (§3.4-§3.7): one shape, four packet types.
 
 use super::packet_type;
-use crate::error::{DecodeError, ErrorKind};
+use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::properties::{Properties, PropertyContext};
 use crate::reason::{ReasonCode, ReasonContext};
 use crate::wire::Reader;
@@ -33,6 +33,14 @@ impl PubAck {
     /// when the reason code is 0x00 and there are no properties).
     pub(crate) fn is_short(&self, v5: bool) -> bool {
         !v5 || (self.reason_code.0 == 0 && self.properties.is_empty())
+    }
+
+    /// Writes the whole packet when [`Self::is_short`]: `first_byte`, length 2, packet identifier.
+    #[inline(always)]
+    pub(crate) fn put_short(&self, first_byte: u8, out: &mut BytesMut) -> Result<(), EncodeError> {
+        let [hi, lo] = self.packet_id.to_be_bytes();
+        out.put_slice(&[first_byte, 2, hi, lo]);
+        Ok(())
     }
 
     pub(crate) fn body_len(&self, v5: bool) -> usize {

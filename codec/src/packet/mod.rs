@@ -169,13 +169,11 @@ pub fn encode(
         Packet::Publish(p) => return p.encode(v5, out),
         // Acknowledgements with nothing but their packet identifier, and pings: half of a QoS 1
         // and 2 stream, written whole. The same bytes as the general path below.
-        Packet::Puback(p) | Packet::Pubrec(p) | Packet::Pubrel(p) | Packet::Pubcomp(p)
-            if p.is_short(v5) =>
-        {
-            let [hi, lo] = p.packet_id.to_be_bytes();
-            out.put_slice(&[packet.first_byte(), 2, hi, lo]);
-            return Ok(());
-        }
+        // One arm per type, so that the first byte is a constant rather than a second dispatch.
+        Packet::Puback(p) if p.is_short(v5) => return p.put_short(0x40, out),
+        Packet::Pubrec(p) if p.is_short(v5) => return p.put_short(0x50, out),
+        Packet::Pubrel(p) if p.is_short(v5) => return p.put_short(0x62, out),
+        Packet::Pubcomp(p) if p.is_short(v5) => return p.put_short(0x70, out),
         Packet::Pingreq | Packet::Pingresp => {
             out.put_slice(&[packet.first_byte(), 0]);
             return Ok(());
