@@ -3,7 +3,7 @@
 
 use super::ConnId;
 use mqttspec_codec::{MqttString, Packet, ProtocolVersion};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,9 @@ pub(crate) struct Conn {
     pub aliases_in: HashMap<u16, MqttString>,
     /// Topic aliases the broker set (outbound), and the next free one.
     pub aliases_out: HashMap<MqttString, u16>,
+    /// QoS 2 packet ids received on this connection and not yet released: what counts against our
+    /// Receive Maximum (the send quota is per connection, §4.9).
+    pub qos2_received: BTreeSet<u16>,
     /// Packets handed to the IO layer and not yet reported written.
     pub unwritten: usize,
     /// Flow control: acknowledgements withheld from this publisher, in order, while the session
@@ -61,6 +64,7 @@ impl Conn {
             connect_expiry_zero: true,
             aliases_in: HashMap::new(),
             aliases_out: HashMap::new(),
+            qos2_received: BTreeSet::new(),
             unwritten: 0,
             held_acks: Vec::new(),
             waiting_for: None,

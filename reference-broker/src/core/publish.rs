@@ -81,8 +81,10 @@ impl Broker {
         let duplicate_qos2 = p.qos == QoS::ExactlyOnce && session.incoming_qos2.contains(&pid);
         if v5 && p.qos == QoS::ExactlyOnce && !duplicate_qos2 {
             // §3.3.4: more unacknowledged QoS 2 PUBLISHes than our Receive Maximum: 0x93.
-            // (QoS 1 ones are acknowledged at once, so only QoS 2 ones are ever outstanding.)
-            if session.incoming_qos2.len() >= usize::from(self.config.limits.receive_maximum) {
+            // (QoS 1 ones are acknowledged at once, or held back for flow control while the
+            // client's own window stops it, so only QoS 2 ones are counted.)
+            let outstanding = self.conns.get(&id).map_or(0, |c| c.qos2_received.len());
+            if outstanding >= usize::from(self.config.limits.receive_maximum) {
                 return self.protocol_error(
                     now,
                     id,
@@ -146,6 +148,9 @@ impl Broker {
                 if let Some(s) = self.sessions.get_mut(&client) {
                     s.incoming_qos2.insert(pid);
                 }
+                if let Some(c) = self.conns.get_mut(&id) {
+                    c.qos2_received.insert(pid);
+                }
                 Ack::Pubrec
             }
         };
@@ -206,6 +211,9 @@ impl Broker {
         let Some(client) = self.client_of(id) else {
             return;
         };
+        if let Some(c) = self.conns.get_mut(&id) {
+            c.qos2_received.remove(&a.packet_id);
+        }
         let known = self
             .sessions
             .get_mut(&client)

@@ -360,3 +360,24 @@ fn redelivery_respects_the_new_connections_receive_maximum() {
     }
     sim.nothing(s);
 }
+
+#[test]
+fn receive_maximum_counts_only_this_connections_qos2_messages() {
+    let mut config = quiet();
+    config.limits.receive_maximum = 2;
+    let mut sim = Sim::with(config);
+    let p = sim.connect(v5_persistent("p", 100));
+    sim.send(p, publish("t", "1", QoS::ExactlyOnce, 1));
+    sim.send(p, publish("t", "2", QoS::ExactlyOnce, 2));
+    sim.recv(p);
+    sim.drop_conn(p);
+    // The new connection has a fresh send quota (§4.9): two more are fine.
+    let p = sim.connect(v5_persistent("p", 100));
+    sim.send(p, publish("t", "3", QoS::ExactlyOnce, 3));
+    sim.send(p, publish("t", "4", QoS::ExactlyOnce, 4));
+    assert_eq!(sim.recv(p).len(), 2);
+    assert!(!sim.is_closed(p));
+    // Releasing the old ones still completes them (MQTT-4.3.3-11).
+    sim.send(p, pubrel(1));
+    assert_eq!(ack(sim.one(p)).1.reason_code, ReasonCode::SUCCESS);
+}
