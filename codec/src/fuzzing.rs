@@ -81,8 +81,8 @@ fn check_error(e: &DecodeError) {
 
 /// Decodes `data` with a decoder for `version` (`None`: a learning one) until it needs more
 /// bytes or fails. Every packet must re-encode to at most the bytes it was decoded from (the
-/// encoder writes the shortest form), in exactly `encoded_len` bytes, to a packet that decodes
-/// to itself and re-encodes to the same bytes.
+/// encoder writes the shortest form), in exactly `encoded_len` bytes, that decode to the same
+/// packet.
 pub fn check_decode(data: &[u8], version: Option<ProtocolVersion>) {
     let mut decoder = new_decoder(version);
     decoder.feed(data);
@@ -108,15 +108,15 @@ fn check_reencode(packet: &Packet, version: ProtocolVersion, frame_len: usize) {
         "{packet:?} grew from {frame_len} to {} bytes",
         out.len()
     );
-    // Decoded in place (the encoded buffer becomes the decoder's), as `decode_one` would but
-    // without copying; a CONNECT is read for the version it names.
-    // Shown only on failure (the closure encodes again).
+    // The bytes, shown only on failure (the closure encodes again).
     let shown = || {
         format!(
             "{:02x?}",
             crate::to_bytes(packet, version).unwrap_or_default()
         )
     };
+    // Decoded in place (the encoded buffer becomes the decoder's), as `decode_one` would but
+    // without copying; a CONNECT is read for the version it names.
     let mut decoder = match packet {
         Packet::Connect(_) => Decoder::learning(),
         _ => Decoder::new(version),
