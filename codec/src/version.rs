@@ -135,6 +135,7 @@ impl Serialize for QoS {
 impl<'de> Deserialize<'de> for QoS {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = u8::deserialize(d)?;
-        QoS::from_u8(v).ok_or_else(|| serde::de::Error::custom(format!("QoS must be 0, 1 or 2, not {v}")))
+        QoS::from_u8(v)
+            .ok_or_else(|| serde::de::Error::custom(format!("QoS must be 0, 1 or 2, not {v}")))
     }
 }
