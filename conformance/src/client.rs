@@ -40,6 +40,9 @@ pub struct Client {
     stream: Option<TcpStream>,
     decoder: Decoder,
     state: State,
+    /// The bytes of the last packet handed out (or of the one that failed to decode), for
+    /// `{ raw = "..." }` expectations: a reply in a form the run's version cannot decode.
+    last_frame: Vec<u8>,
 }
 
 impl Client {
@@ -75,6 +78,7 @@ impl Client {
             stream: Some(stream),
             decoder: Decoder::new(version),
             state: State::Open,
+            last_frame: Vec::new(),
         })
     }
 
@@ -138,7 +142,13 @@ impl Client {
                 State::Dropped => return Some(Event::Closed("dropped by the scenario".into())),
                 State::Broken(e) => return Some(Event::Malformed(e.clone())),
             }
-            match self.decoder.next() {
+            let buffered = self.decoder.buffer_mut().to_vec();
+            let result = self.decoder.next();
+            let consumed = buffered.len() - self.decoder.buffered();
+            if consumed > 0 {
+                self.last_frame = buffered[..consumed].to_vec();
+            }
+            match result {
                 Ok(Some(packet)) => {
                     let json = serde_json::to_value(&packet).unwrap_or(Value::Null);
                     trace.push(&self.name, TraceKind::Received(show_packet(&json)));
@@ -173,6 +183,19 @@ impl Client {
         trace.push(&self.name, TraceKind::ClosedByPeer(why.clone()));
         self.stream = None;
         self.state = State::Closed(why);
+    }
+
+    /// The bytes of the last packet [`Client::next_event`] returned, or of the malformed one.
+    pub fn last_frame(&self) -> &[u8] {
+        &self.last_frame
+    }
+
+    /// Takes back a "malformed" verdict on the last frame because the scenario expected exactly
+    /// those bytes (`{ raw = ... }`): the decoder has consumed the frame and reads on.
+    pub fn accept_last_frame(&mut self) {
+        if matches!(self.state, State::Broken(_)) {
+            self.state = State::Open;
+        }
     }
 
     /// Closes the TCP connection without DISCONNECT (the broker sees an abrupt loss).

@@ -11,7 +11,7 @@
 //! The failure message says which step (index and line), which client, what was expected and
 //! what came; the detail adds the whole trace of every client.
 
-use crate::client::{Client, Event};
+use crate::client::{spaced_hex, Client, Event};
 use crate::matching::{match_packet, Mismatch};
 use crate::profile::{missing_from_connack, Profile};
 use crate::registry::SpecVersion;
@@ -437,11 +437,22 @@ impl Interp<'_> {
                     .map(|a| match a {
                         Alternative::Packet(p) => wanted(p),
                         Alternative::Closed => "the connection closed".into(),
+                        Alternative::Raw(bytes) => format!("the bytes {}", spaced_hex(bytes)),
                     })
                     .collect();
                 let expected = format!("one of: {}", names.join("; "));
                 let accepts_close = alts.iter().any(|a| matches!(a, Alternative::Closed));
-                match self.next_event(name, deadline).await? {
+                let event = self.next_event(name, deadline).await?;
+                let frame = self.client(name)?.last_frame().to_vec();
+                let raw_match = matches!(event, Some(Event::Packet(..) | Event::Malformed(_)))
+                    && alts
+                        .iter()
+                        .any(|a| matches!(a, Alternative::Raw(b) if *b == frame));
+                match event {
+                    _ if raw_match => {
+                        self.client(name)?.accept_last_frame();
+                        Ok(())
+                    }
                     Some(Event::Closed(_)) if accepts_close => Ok(()),
                     Some(Event::Packet(_, json)) => {
                         let mut why = Vec::new();

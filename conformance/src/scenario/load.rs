@@ -520,7 +520,22 @@ fn convert_step(index: usize, line: usize, raw: &RawStep, text: &str) -> Result<
     })
 }
 
-/// `expect` forms: a packet pattern, `{ any_of = [pattern or "closed", ...] }`, or
+/// `{ raw = "20 02 00 01" }`: a packet given by its exact bytes.
+fn raw_alternative(o: &serde_json::Map<String, Value>) -> Result<Alternative, String> {
+    let (Some(Value::String(text)), 1) = (o.get("raw"), o.len()) else {
+        return Err("a raw alternative is { raw = \"HEX\" } and nothing else".into());
+    };
+    let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    match hex::decode(&clean) {
+        Ok(bytes) if !bytes.is_empty() => Ok(Alternative::Raw(bytes)),
+        Ok(_) => Err("raw: no bytes".into()),
+        Err(e) => Err(format!(
+            "raw: not hex bytes ({e}); write e.g. \"20 02 00 01\""
+        )),
+    }
+}
+
+/// `expect` forms: a packet pattern, `{ any_of = [pattern, { raw = HEX } or "closed", ...] }`, or
 /// `{ any_order = [pattern, ...] }`.
 fn convert_expect(v: &Value) -> Result<Expectation, String> {
     let obj = v.as_object().ok_or(
@@ -544,6 +559,7 @@ fn convert_expect(v: &Value) -> Result<Expectation, String> {
                 Value::String(s) => Err(format!(
                     "any_of entry {s:?}: the only word allowed is \"closed\""
                 )),
+                Value::Object(o) if o.contains_key("raw") => raw_alternative(&o),
                 p => schema::check_pattern(&p).map(|()| Alternative::Packet(p)),
             })
             .collect::<Result<_, _>>()?;
@@ -617,7 +633,8 @@ fn check_flow(steps: &[Step], v: SpecVersion) -> Result<(), (usize, String)> {
                 for alt in alts {
                     match alt {
                         Alternative::Packet(p) => template::vars_bound(p, &mut binds),
-                        Alternative::Closed => {
+                        // A raw reply binds nothing; like a close, it may end the connection.
+                        Alternative::Closed | Alternative::Raw(_) => {
                             conns.insert(&step.client, Conn::Unknown);
                         }
                     }
@@ -733,5 +750,29 @@ send = { type = "unsubscribe", packet_id = "$pid", filters = ["{topic}/a"] }
             e.contains("one action per step, found connect and wait"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn raw_alternatives() {
+        let with = |alt: &str| {
+            GOOD.replace(
+                "expect = { type = \"suback\", packet_id = \"$pid\", reason_codes = [1] }",
+                &format!("expect = {{ any_of = [{alt}, {{ type = \"suback\", packet_id = \"$pid\" }}] }}"),
+            )
+        };
+        let s = parse_scenario(
+            "demo.toml",
+            "demo/ok.toml",
+            &with("{ raw = \"90 03 00 01 01\" }"),
+        )
+        .unwrap();
+        let Action::Expect(Expectation::AnyOf(alts)) = &s.steps[2].action else {
+            panic!("{:?}", s.steps[2].action);
+        };
+        assert!(matches!(&alts[0], Alternative::Raw(b) if b == &[0x90, 3, 0, 1, 1]));
+        let e = err(&with("{ raw = \"9\" }"));
+        assert!(e.contains("raw: not hex bytes"), "{e}");
+        let e = err(&with("{ raw = \"90\", type = \"suback\" }"));
+        assert!(e.contains("and nothing else"), "{e}");
     }
 }

@@ -252,4 +252,7 @@ pub enum Alternative {
     Packet(Value),
     /// The broker closed the connection (EOF or reset), possibly after the packets expected.
     Closed,
+    /// A packet with exactly these bytes, whether or not it decodes in the run's version: for a
+    /// broker that answers a CONNECT it cannot accept in another version's form.
+    Raw(Vec<u8>),
 }
