@@ -114,6 +114,10 @@ pub async fn run(
     if let Some(reason) = ctx.profile.skip_reason(&scenario.requires) {
         return run.outcome(Verdict::Skip, reason, String::new());
     }
+    let v5 = version == SpecVersion::V5_0;
+    if let Some(reason) = ctx.profile.lacking_reason(&scenario.lacks, v5) {
+        return run.outcome(Verdict::Skip, reason, String::new());
+    }
     for step in scenario.steps.iter().filter(|s| s.applies_to(version)) {
         for i in 1..=step.repeat.unwrap_or(1) {
             if step.repeat.is_some() {
@@ -370,6 +374,16 @@ impl Interp<'_> {
                 .find(|(c, _)| self.scenario.requires.contains(c))
             {
                 return Err(Stop::Skip(format!("requires {cap}: {why}")));
+            }
+            if ack.reason_code.0 < 0x80 {
+                if let Some(cap) = self.scenario.lacks.iter().find(|c| {
+                    !self.ctx.profile.missing.contains_key(c)
+                        && !missing.iter().any(|(m, _)| m == *c)
+                }) {
+                    return Err(Stop::Skip(format!(
+                        "needs a broker without {cap}; its CONNACK declares it available"
+                    )));
+                }
             }
         }
         match match_packet(connack, &json, &self.vars, &self.ph) {

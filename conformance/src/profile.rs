@@ -58,6 +58,17 @@ impl Profile {
         })
     }
 
+    /// Why a scenario that needs a broker without `lacks` cannot run: a capability the profile
+    /// does not declare missing. Before 5.0 there is no CONNACK to learn it from, so the profile
+    /// must say it; in 5.0 the first CONNACK may still show it missing (see the interpreter).
+    pub fn lacking_reason(&self, lacks: &[Capability], v5: bool) -> Option<String> {
+        lacks
+            .iter()
+            .find(|c| !self.missing.contains_key(c))
+            .filter(|_| !v5)
+            .map(|c| format!("needs a broker without {c}; the profile does not say it lacks it"))
+    }
+
     /// Why a scenario needing `requires` cannot run, if the profile says so.
     pub fn skip_reason(&self, requires: &[Capability]) -> Option<String> {
         requires.iter().find_map(|c| {

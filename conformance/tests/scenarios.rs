@@ -5,13 +5,22 @@
 //! the failing step, expected and received packets, and the trace of every client.
 //! `MQTTSPEC_TEST_TARGET=mqtt://127.0.0.1:1883` runs them against another broker instead; there
 //! skips are reported as ignored and SHOULD-level failures are tolerated.
+//!
+//! Scenarios that need a broker *without* a feature (`lacks = [...]`) run against a second
+//! embedded broker configured without QoS 2 and retained messages.
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mqttspec::interp::RunContext;
+use mqttspec::profile::Profile;
 use mqttspec::runner::{self, Judging, Prefixes};
 use mqttspec::scenario::load_dir;
+use mqttspec::scenario::Capability;
 use mqttspec::target::{Running, Target};
 use mqttspec::verdict::{Status, Verdict};
+use mqttspec_broker::config::Limits;
+use mqttspec_broker::server::{self, BrokerHandle};
+use mqttspec_broker::Config;
+use mqttspec_codec::QoS;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -20,9 +29,43 @@ use std::sync::{Arc, OnceLock};
 struct Shared {
     external: Option<Target>,
     state: OnceLock<(tokio::runtime::Runtime, Running, RunContext, Prefixes)>,
+    limited: OnceLock<(BrokerHandle, RunContext)>,
 }
 
+/// What the limited broker leaves out, as its profile says and its v5 CONNACK declares.
+const LIMITED: [Capability; 2] = [Capability::Qos2, Capability::Retain];
+
 impl Shared {
+    /// The broker without QoS 2 and retained messages, on the shared runtime.
+    fn limited(&self) -> &(BrokerHandle, RunContext) {
+        self.limited.get_or_init(|| {
+            let (rt, _, ctx, _) = self.get();
+            let config = Config {
+                retain_available: false,
+                limits: Limits {
+                    maximum_qos: QoS::AtLeastOnce,
+                    ..Limits::default()
+                },
+                ..Config::default()
+            };
+            let broker = rt
+                .block_on(server::spawn(config))
+                .expect("limited reference broker");
+            let mut profile = Profile::default();
+            for cap in LIMITED {
+                profile
+                    .missing
+                    .insert(cap, "the test's limited reference broker".into());
+            }
+            let ctx = RunContext {
+                addr: broker.local_addr().to_string(),
+                profile,
+                ..ctx.clone()
+            };
+            (broker, ctx)
+        })
+    }
+
     fn get(&self) -> &(tokio::runtime::Runtime, Running, RunContext, Prefixes) {
         self.state.get_or_init(|| {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -66,6 +109,7 @@ fn main() {
     let shared = Arc::new(Shared {
         external,
         state: OnceLock::new(),
+        limited: OnceLock::new(),
     });
     let judging = Arc::new(Judging::default());
     let mut trials = Vec::new();
@@ -76,6 +120,8 @@ fn main() {
         trials.push(
             Trial::ignorable_test(name, move || {
                 let (rt, _, ctx, prefixes) = shared.get();
+                let lacking = !job.scenario.lacks.is_empty() && !lenient;
+                let ctx = if lacking { &shared.limited().1 } else { ctx };
                 let r = rt.block_on(runner::run_job(&job, ctx, &judging, prefixes.next()));
                 let report = || format!("{}\n{}", r.message, r.detail);
                 match (r.verdict, &r.status) {

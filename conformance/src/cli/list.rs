@@ -48,6 +48,7 @@ pub fn main(args: Args) -> ExitCode {
                     "versions": s.versions.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
                     "level": s.level.as_str(),
                     "requires": s.requires.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                    "lacks": s.lacks.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
                     "spec": spec,
                     "steps": s.steps.len(),
                     "source": s.source,

@@ -154,6 +154,8 @@ struct RawScenario {
     level: Option<Level>,
     #[serde(default)]
     requires: Vec<Capability>,
+    #[serde(default)]
+    lacks: Vec<Capability>,
     step: Vec<Spanned<RawStep>>,
 }
 
@@ -308,6 +310,13 @@ pub fn parse_scenario(shown: &str, rel: &str, text: &str) -> Result<Scenario, Lo
         })?;
     }
 
+    if let Some(both) = raw.lacks.iter().find(|c| raw.requires.contains(c)) {
+        return Err(at(
+            0..0,
+            format!("{both} is both required and lacking: a broker cannot be both"),
+        ));
+    }
+
     Ok(Scenario {
         id: expected_id.to_string(),
         title: raw.title,
@@ -315,6 +324,7 @@ pub fn parse_scenario(shown: &str, rel: &str, text: &str) -> Result<Scenario, Lo
         versions,
         level: raw.level.unwrap_or(Level::Must),
         requires: dedup(raw.requires.iter().copied()),
+        lacks: dedup(raw.lacks.iter().copied()),
         steps,
         source: shown.to_string(),
     })

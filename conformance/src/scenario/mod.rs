@@ -38,6 +38,10 @@ pub struct Scenario {
     pub level: Level,
     /// Broker capabilities the scenario needs; without them it is skipped.
     pub requires: Vec<Capability>,
+    /// Capabilities the broker must LACK: the scenario checks how a broker without them refuses
+    /// their use (e.g. a Will QoS above its Maximum QoS). It runs only when the profile or a v5
+    /// CONNACK says they are missing, and is skipped otherwise.
+    pub lacks: Vec<Capability>,
     /// The script.
     pub steps: Vec<Step>,
     /// Where it was loaded from, for messages: `scenarios/retain/set.toml` or a user's path.
