@@ -111,12 +111,9 @@ pub fn main(args: Args) -> ExitCode {
         inflight: args.inflight,
         broker_pid,
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match super::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let printed = runtime.block_on(async {
         match args.idle {

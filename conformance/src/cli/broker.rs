@@ -47,12 +47,9 @@ pub fn main(args: Args) -> ExitCode {
         eprintln!("mqttspec broker: invalid configuration: `listen` names no address");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("mqttspec broker: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let runtime = match super::runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
     };
     runtime.block_on(serve(config))
 }

@@ -10,3 +10,12 @@ pub mod list;
 pub mod replay;
 pub mod run;
 pub mod target;
+
+/// The tokio runtime a subcommand runs on; on failure the error is printed and the exit code
+/// returned, so each subcommand starts with one line.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, std::process::ExitCode> {
+    tokio::runtime::Runtime::new().map_err(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        std::process::ExitCode::FAILURE
+    })
+}
