@@ -24,6 +24,8 @@ const LINGER: Duration = Duration::from_secs(1);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes the writer gathers from queued packets into one write.
 const WRITE_BATCH: usize = 64 * 1024;
+/// Bytes reserved for one read from the socket.
+const READ_CHUNK: usize = 4096;
 /// Packets one connection may have waiting for the core. Without it a flooding publisher fills
 /// the core's queue and the acknowledgements of every other client wait behind its PUBLISHes.
 const READER_SLOTS: usize = 16;
@@ -66,53 +68,82 @@ async fn read_loop(
             let version = decoder
                 .version()
                 .or_else(|| connect_version_hint(decoder.buffer_mut()));
-            match decoder.next() {
-                Ok(Some(packet)) => {
+            // The decoded packet is boxed at once, in its own statement: a `match` on
+            // `decoder.next()` would keep the ~1 KB result in the task's state across the awaits
+            // below, for the whole life of every connection.
+            let next = decoder
+                .next()
+                .map(|p| p.map(|packet| Box::new(Input::Received(conn, packet))));
+            match next {
+                Ok(Some(input)) => {
                     let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
                         return;
                     };
-                    let input = Input::Received(conn, packet);
                     if events.send(Event::Packet(input, slot)).await.is_err() {
                         return;
                     }
                 }
-                Ok(None) => break,
+                Ok(None) => {
+                    if decoder.buffered() == 0 {
+                        // Give the allocation back (packets decoded from it keep their part).
+                        *decoder.buffer_mut() = BytesMut::new();
+                    }
+                    break;
+                }
                 Err(error) => {
                     let input = Input::DecodeError {
                         conn,
                         error,
                         version,
                     };
-                    if events.send(Event::Input(input)).await.is_ok() {
+                    if events.send(Event::Input(Box::new(input))).await.is_ok() {
                         // The core closes the connection; wait for the writer to finish.
-                        let _ = tokio::time::timeout(Duration::from_secs(5), &mut closing).await;
+                        let wait = tokio::time::timeout(Duration::from_secs(5), &mut closing);
+                        let _ = Box::pin(wait).await;
                     }
-                    linger(&mut rd).await;
+                    Box::pin(linger(&mut rd)).await;
                     return;
                 }
             }
         }
-        let buf = decoder.buffer_mut();
-        buf.reserve(4096);
+        // An idle connection holds no read buffer: wait until the socket is readable, then
+        // reserve. (Once all buffered bytes are decoded the buffer is dropped, below.)
         tokio::select! {
-            r = rd.read_buf(buf) => match r {
-                Ok(0) | Err(_) => {
-                    let _ = events.send(Event::Input(Input::Closed(conn))).await;
-                    return;
-                }
-                Ok(_) => {}
+            r = rd.readable() => if r.is_err() {
+                let _ = events.send(Event::Input(Box::new(Input::Closed(conn)))).await;
+                return;
             },
             _ = &mut closing => {
-                linger(&mut rd).await;
+                Box::pin(linger(&mut rd)).await;
+                return;
+            }
+        }
+        let buf = decoder.buffer_mut();
+        buf.reserve(READ_CHUNK);
+        match rd.try_read_buf(buf) {
+            Ok(0) => {
+                let _ = events
+                    .send(Event::Input(Box::new(Input::Closed(conn))))
+                    .await;
+                return;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => {
+                let _ = events
+                    .send(Event::Input(Box::new(Input::Closed(conn))))
+                    .await;
                 return;
             }
         }
     }
 }
 
-/// Discards input until the client closes, or for [`LINGER`] at most.
+/// Discards input until the client closes, or for [`LINGER`] at most. Callers box it: a rare
+/// path whose timer would otherwise enlarge every connection task's state.
 async fn linger(rd: &mut OwnedReadHalf) {
-    let mut sink = [0u8; 4096];
+    // On the heap: an array here would sit in every connection task's state all its life.
+    let mut sink = vec![0u8; 4096];
     let _ = tokio::time::timeout(LINGER, async {
         while let Ok(n) = rd.read(&mut sink).await {
             if n == 0 {
@@ -146,7 +177,9 @@ async fn write_loop(
         match tokio::time::timeout(WRITE_TIMEOUT, wr.write_all(&buf)).await {
             Ok(Ok(())) => {}
             _ => {
-                let _ = events.send(Event::Input(Input::Closed(conn))).await;
+                let _ = events
+                    .send(Event::Input(Box::new(Input::Closed(conn))))
+                    .await;
                 break;
             }
         }
@@ -155,7 +188,7 @@ async fn write_loop(
             conn,
             packets: count,
         };
-        if events.send(Event::Input(written)).await.is_err() {
+        if events.send(Event::Input(Box::new(written))).await.is_err() {
             break;
         }
     }
