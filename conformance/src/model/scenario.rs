@@ -53,35 +53,50 @@ impl Writer {
 
     /// Expects `d` (alone, or with `also` in any order) and acknowledges it.
     fn receive(&mut self, client: &str, d: &Delivery, also: Option<&str>) {
-        let pid = (d.qos != QoS::AtMostOnce).then(|| self.var());
-        let pattern = Self::publish_pattern(d, pid.as_deref());
-        match also {
-            Some(other) => self.step(
-                client,
-                &format!("expect = {{ any_order = [{other}, {pattern}] }}"),
-            ),
-            None => self.step(client, &format!("expect = {pattern}")),
+        self.receive_all(client, std::slice::from_ref(d), also);
+    }
+
+    /// Expects every delivery of `ds` and `also`, in any order (a broker may interleave them;
+    /// retained messages of different topics come in no set order), then acknowledges each.
+    fn receive_all(&mut self, client: &str, ds: &[Delivery], also: Option<&str>) {
+        let pids: Vec<Option<String>> = ds
+            .iter()
+            .map(|d| (d.qos != QoS::AtMostOnce).then(|| self.var()))
+            .collect();
+        let mut patterns: Vec<String> = also.map(str::to_owned).into_iter().collect();
+        for (d, pid) in ds.iter().zip(&pids) {
+            patterns.push(Self::publish_pattern(d, pid.as_deref()));
         }
-        match (d.qos, pid) {
-            (QoS::AtLeastOnce, Some(p)) => self.step(
+        match patterns.as_slice() {
+            [] => {}
+            [one] => self.step(client, &format!("expect = {one}")),
+            many => self.step(
                 client,
-                &format!("send = {{ type = \"puback\", packet_id = \"{p}\" }}"),
+                &format!("expect = {{ any_order = [{}] }}", many.join(", ")),
             ),
-            (QoS::ExactlyOnce, Some(p)) => {
-                self.step(
+        }
+        for (d, pid) in ds.iter().zip(pids) {
+            match (d.qos, pid) {
+                (QoS::AtLeastOnce, Some(p)) => self.step(
                     client,
-                    &format!("send = {{ type = \"pubrec\", packet_id = \"{p}\" }}"),
-                );
-                self.step(
-                    client,
-                    &format!("expect = {{ type = \"pubrel\", packet_id = \"{p}\" }}"),
-                );
-                self.step(
-                    client,
-                    &format!("send = {{ type = \"pubcomp\", packet_id = \"{p}\" }}"),
-                );
+                    &format!("send = {{ type = \"puback\", packet_id = \"{p}\" }}"),
+                ),
+                (QoS::ExactlyOnce, Some(p)) => {
+                    self.step(
+                        client,
+                        &format!("send = {{ type = \"pubrec\", packet_id = \"{p}\" }}"),
+                    );
+                    self.step(
+                        client,
+                        &format!("expect = {{ type = \"pubrel\", packet_id = \"{p}\" }}"),
+                    );
+                    self.step(
+                        client,
+                        &format!("send = {{ type = \"pubcomp\", packet_id = \"{p}\" }}"),
+                    );
+                }
+                _ => {}
             }
-            _ => {}
         }
     }
 }
@@ -185,15 +200,7 @@ pub fn render(ops: &[Op], reason: &str, version: ProtocolVersion) -> String {
                     "{{ type = \"suback\", packet_id = {packet_id}, reason_codes = [{}] }}",
                     qos as u8
                 );
-                match retained.split_first() {
-                    None => w.step(&name(client), &format!("expect = {suback}")),
-                    Some((first, rest)) => {
-                        w.receive(&name(client), first, Some(&suback));
-                        for d in rest {
-                            w.receive(&name(client), d, None);
-                        }
-                    }
-                }
+                w.receive_all(&name(client), &retained, Some(&suback));
             }
             Op::Unsubscribe { client, filter } => {
                 packet_id = packet_id.wrapping_add(1).max(1);
@@ -322,15 +329,7 @@ pub fn render(ops: &[Op], reason: &str, version: ProtocolVersion) -> String {
         &format!("send = {{ type = \"subscribe\", packet_id = {packet_id}, filters = [{{ filter = \"{{topic}}/#\", qos = 2 }}] }}"),
     );
     let suback = format!("{{ type = \"suback\", packet_id = {packet_id}, reason_codes = [2] }}");
-    match retained.split_first() {
-        None => w.step("retained", &format!("expect = {suback}")),
-        Some((first, rest)) => {
-            w.receive("retained", first, Some(&suback));
-            for d in rest {
-                w.receive("retained", d, None);
-            }
-        }
-    }
+    w.receive_all("retained", &retained, Some(&suback));
     w.step("retained", "expect_nothing = \"200ms\"");
     w.out
 }
