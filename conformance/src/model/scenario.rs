@@ -343,3 +343,42 @@ pub fn write(
 ) -> std::io::Result<()> {
     std::fs::write(path, render(ops, reason, version))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retained_messages_of_several_topics_are_expected_in_any_order() {
+        let ops = [
+            Op::Connect {
+                client: 0,
+                clean: false,
+            },
+            Op::Publish {
+                client: 0,
+                topic: 1,
+                qos: QoS::AtMostOnce,
+                retain: true,
+                empty: false,
+            },
+            Op::Publish {
+                client: 0,
+                topic: 0,
+                qos: QoS::AtLeastOnce,
+                retain: true,
+                empty: false,
+            },
+        ];
+        let text = render(&ops, "a test", ProtocolVersion::V3_1_1);
+        let s = crate::scenario::parse_scenario("c.toml", "model/counterexample.toml", &text)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert!(
+            text.contains(r#"expect = { any_order = [{ type = "suback""#)
+                && text.contains(r#"payload = "m0""#)
+                && text.contains(r#"payload = "m1""#),
+            "{text}"
+        );
+        assert!(s.steps.len() > 6);
+    }
+}
