@@ -67,13 +67,14 @@ async fn wedging_proxy(backend: SocketAddr) -> (SocketAddr, Arc<AtomicBool>) {
     (addr, wedged)
 }
 
+/// A hang is "no answer within the probe timeout": 1 s keeps a loaded CI machine from looking hung.
 fn options(dir: &str, sessions: u64) -> FuzzOptions {
     FuzzOptions {
         duration: Duration::from_secs(60),
         seed: 1,
         out_dir: std::env::temp_dir().join(format!("mqttspec-{dir}-{}", std::process::id())),
         max_sessions: Some(sessions),
-        probe_timeout: Duration::from_millis(400),
+        probe_timeout: Duration::from_millis(1000),
         max_minimize_trials: 200,
     }
 }
@@ -152,7 +153,7 @@ async fn finds_minimizes_and_replays_a_planted_hang() {
     let loaded = live_fuzz::Reproducer::load(&min_path).unwrap();
     wedged.store(false, Ordering::SeqCst);
     let proxied = FuzzTarget::new(proxy, "proxy");
-    let again = live_fuzz::replay(&proxied, &loaded, Duration::from_millis(400)).await;
+    let again = live_fuzz::replay(&proxied, &loaded, Duration::from_millis(1000)).await;
     assert!(matches!(again, Some(Finding::Hang(_))), "{again:?}");
     wedged.store(false, Ordering::SeqCst);
     let direct = FuzzTarget::new(broker.local_addr(), "broker");
