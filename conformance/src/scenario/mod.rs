@@ -68,11 +68,16 @@ impl Scenario {
             .collect()
     }
 
-    /// Whether `--filter TEXT` selects this scenario: a case-insensitive match on the id (and so
-    /// the area) or on any statement ID (`MQTT-3.3.1` selects `MQTT-3.3.1-5`).
+    /// Whether `--filter TEXT` selects this scenario, case-insensitively: text with a `/` is a
+    /// prefix of the id (`connect/` is that area, not `disconnect/` too); other text is found
+    /// anywhere in the id or in a statement ID (`MQTT-3.3.1` selects `MQTT-3.3.1-5`).
     pub fn matches_filter(&self, filter: &str) -> bool {
         let f = filter.to_ascii_lowercase();
-        self.id.to_ascii_lowercase().contains(&f)
+        let id = self.id.to_ascii_lowercase();
+        if f.contains('/') {
+            return id.starts_with(&f);
+        }
+        id.contains(&f)
             || self
                 .spec
                 .iter()
@@ -259,4 +264,40 @@ pub enum Alternative {
     /// A packet with exactly these bytes, whether or not it decodes in the run's version: for a
     /// broker that answers a CONNECT it cannot accept in another version's form.
     Raw(Vec<u8>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(id: &str, spec: &str) -> Scenario {
+        Scenario {
+            id: id.into(),
+            title: String::new(),
+            spec: vec![SpecRef {
+                id: spec.into(),
+                version: None,
+            }],
+            versions: SpecVersion::all().to_vec(),
+            level: Level::Must,
+            requires: vec![],
+            lacks: vec![],
+            steps: vec![],
+            source: String::new(),
+        }
+    }
+
+    #[test]
+    fn filters() {
+        let connect = scenario("connect/second-connect", "MQTT-3.1.0-2");
+        let disconnect = scenario("disconnect/with-will", "MQTT-3.14.4-3");
+        // With a slash: a prefix of the id, so an area does not catch its namesakes.
+        assert!(connect.matches_filter("connect/"));
+        assert!(!disconnect.matches_filter("connect/"));
+        assert!(connect.matches_filter("Connect/second"));
+        // Without: anywhere in the id or a statement ID.
+        assert!(disconnect.matches_filter("connect"));
+        assert!(connect.matches_filter("mqtt-3.1.0"));
+        assert!(!connect.matches_filter("MQTT-3.14"));
+    }
 }
