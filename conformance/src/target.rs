@@ -3,8 +3,15 @@
 //! The embedded broker is started in-process on 127.0.0.1, port 0, so `mqttspec run` needs no
 //! setup and `cargo test` runs scenarios without a network service.
 
+use crate::profile::Profile;
+use crate::scenario::Capability;
+use mqttspec_broker::config::Limits;
 use mqttspec_broker::server::{self, BrokerHandle};
+use mqttspec_codec::QoS;
 use std::fmt;
+
+/// What the limited embedded broker leaves out.
+pub const LIMITED_LACKS: [Capability; 2] = [Capability::Qos2, Capability::Retain];
 
 /// Where scenarios are run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +65,37 @@ impl Target {
             }),
         }
     }
+}
+
+/// Starts the reference broker without QoS 2 and retained messages, and returns the profile that
+/// says so: where scenarios with `lacks = [...]` (how a broker refuses a feature it lacks) run
+/// when the target is the embedded broker.
+pub async fn start_limited() -> std::io::Result<(Running, Profile)> {
+    let config = mqttspec_broker::Config {
+        retain_available: false,
+        limits: Limits {
+            maximum_qos: QoS::AtLeastOnce,
+            ..Limits::default()
+        },
+        ..mqttspec_broker::Config::default()
+    };
+    let handle = server::spawn(config).await?;
+    let mut profile = Profile::default();
+    for cap in LIMITED_LACKS {
+        profile
+            .missing
+            .insert(cap, "the limited embedded reference broker".into());
+    }
+    let running = Running {
+        addr: handle.local_addr().to_string(),
+        broker: Some(handle),
+    };
+    Ok((running, profile))
+}
+
+/// Whether a scenario runs on the limited embedded broker rather than the full one.
+pub fn wants_limited(lacks: &[Capability]) -> bool {
+    !lacks.is_empty() && lacks.iter().all(|c| LIMITED_LACKS.contains(c))
 }
 
 impl fmt::Display for Target {

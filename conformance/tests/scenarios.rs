@@ -11,16 +11,10 @@
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mqttspec::interp::RunContext;
-use mqttspec::profile::Profile;
 use mqttspec::runner::{self, Judging, Prefixes};
 use mqttspec::scenario::load_dir;
-use mqttspec::scenario::Capability;
-use mqttspec::target::{Running, Target};
+use mqttspec::target::{start_limited, wants_limited, Running, Target};
 use mqttspec::verdict::{Status, Verdict};
-use mqttspec_broker::config::Limits;
-use mqttspec_broker::server::{self, BrokerHandle};
-use mqttspec_broker::Config;
-use mqttspec_codec::QoS;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -29,40 +23,23 @@ use std::sync::{Arc, OnceLock};
 struct Shared {
     external: Option<Target>,
     state: OnceLock<(tokio::runtime::Runtime, Running, RunContext, Prefixes)>,
-    limited: OnceLock<(BrokerHandle, RunContext)>,
+    limited: OnceLock<(Running, RunContext)>,
 }
-
-/// What the limited broker leaves out, as its profile says and its v5 CONNACK declares.
-const LIMITED: [Capability; 2] = [Capability::Qos2, Capability::Retain];
 
 impl Shared {
     /// The broker without QoS 2 and retained messages, on the shared runtime.
-    fn limited(&self) -> &(BrokerHandle, RunContext) {
+    fn limited(&self) -> &(Running, RunContext) {
         self.limited.get_or_init(|| {
             let (rt, _, ctx, _) = self.get();
-            let config = Config {
-                retain_available: false,
-                limits: Limits {
-                    maximum_qos: QoS::AtLeastOnce,
-                    ..Limits::default()
-                },
-                ..Config::default()
-            };
-            let broker = rt
-                .block_on(server::spawn(config))
+            let (running, profile) = rt
+                .block_on(start_limited())
                 .expect("limited reference broker");
-            let mut profile = Profile::default();
-            for cap in LIMITED {
-                profile
-                    .missing
-                    .insert(cap, "the test's limited reference broker".into());
-            }
             let ctx = RunContext {
-                addr: broker.local_addr().to_string(),
+                addr: running.addr.clone(),
                 profile,
                 ..ctx.clone()
             };
-            (broker, ctx)
+            (running, ctx)
         })
     }
 
@@ -120,7 +97,7 @@ fn main() {
         trials.push(
             Trial::ignorable_test(name, move || {
                 let (rt, _, ctx, prefixes) = shared.get();
-                let lacking = !job.scenario.lacks.is_empty() && !lenient;
+                let lacking = wants_limited(&job.scenario.lacks) && !lenient;
                 let ctx = if lacking { &shared.limited().1 } else { ctx };
                 let r = rt.block_on(runner::run_job(&job, ctx, &judging, prefixes.next()));
                 let report = || format!("{}\n{}", r.message, r.detail);

@@ -167,13 +167,35 @@ async fn run(
     );
     let parallel = args.jobs.unwrap_or_else(runner::default_jobs);
     let started = std::time::Instant::now();
-    let results = runner::run_all(jobs, ctx, judging.clone(), parallel, |r| {
+    let on_result = |r: &crate::verdict::ScenarioResult| {
         bar.inc(1);
         if r.status.is_unexpected() {
             bar.set_message(format!("{} unexpected", bar.position()));
         }
-    })
-    .await;
+    };
+    // Against the embedded broker, scenarios about a missing feature run on a second one
+    // without it, so the main job skips nothing.
+    let (limited_jobs, jobs): (Vec<_>, Vec<_>) = jobs.into_iter().partition(|j| {
+        target == Target::Embedded && crate::target::wants_limited(&j.scenario.lacks)
+    });
+    let mut results =
+        runner::run_all(jobs, ctx.clone(), judging.clone(), parallel, on_result).await;
+    if !limited_jobs.is_empty() {
+        match crate::target::start_limited().await {
+            Ok((limited, profile)) => {
+                let ctx = Arc::new(RunContext {
+                    addr: limited.addr.clone(),
+                    profile,
+                    ..(*ctx).clone()
+                });
+                results.extend(
+                    runner::run_all(limited_jobs, ctx, judging.clone(), parallel, on_result).await,
+                );
+                limited.stop().await;
+            }
+            Err(e) => return usage(format!("cannot start the limited embedded broker: {e}")),
+        }
+    }
     bar.finish_and_clear();
     let wall = started.elapsed();
     running.stop().await;
