@@ -222,9 +222,9 @@ pub fn to_ours(msg: &Msg, version: Version) -> ours::Packet {
             topic: (*topic).into(),
             packet_id: (*qos > 0).then_some(*packet_id),
             properties: if v5 {
-                ours_props(*props)
+                ours_props(*props).into()
             } else {
-                ours::Properties::default()
+                ours::Properties::default().into()
             },
             payload: payload.clone(),
             ..Default::default()
@@ -240,8 +240,9 @@ pub fn to_ours(msg: &Msg, version: Version) -> ours::Packet {
                     subscription_identifiers: vec![u32::from(*packet_id)],
                     ..Default::default()
                 }
+                .into()
             } else {
-                ours::Properties::default()
+                ours::Properties::default().into()
             },
             filters: filters
                 .iter()
@@ -250,17 +251,17 @@ pub fn to_ours(msg: &Msg, version: Version) -> ours::Packet {
         }),
         Msg::SubAck { packet_id, granted } => Packet::Suback(ours::SubAck {
             packet_id: *packet_id,
-            properties: ours::Properties::default(),
+            properties: ours::Properties::default().into(),
             reason_codes: granted.iter().map(|&q| ReasonCode(q)).collect(),
         }),
         Msg::Unsubscribe { packet_id, filters } => Packet::Unsubscribe(ours::Unsubscribe {
             packet_id: *packet_id,
-            properties: ours::Properties::default(),
+            properties: ours::Properties::default().into(),
             filters: filters.iter().map(|&f| f.into()).collect(),
         }),
         Msg::UnsubAck(id) => Packet::Unsuback(ours::UnsubAck {
             packet_id: *id,
-            properties: ours::Properties::default(),
+            properties: ours::Properties::default().into(),
             reason_codes: if v5 { vec![ReasonCode(0)] } else { vec![] },
         }),
         Msg::PingReq => Packet::Pingreq,

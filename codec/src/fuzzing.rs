@@ -14,7 +14,7 @@
 //!   carry of it ([`project`]).
 
 use crate::packet::{Connect, Packet, PubAck, Subscription, UnsubAck};
-use crate::properties::{id, is_allowed, PropertyContext};
+use crate::properties::{id, is_allowed, BoxedProperties, PropertyContext};
 use crate::reason::{ReasonCode, ReasonContext};
 use crate::topic::{parse_shared, validate_topic_filter, validate_topic_name};
 use crate::{decode_one, encode, DecodeError, Decoder, EncodeError, MqttString, Properties};
@@ -235,7 +235,7 @@ fn check_one_roundtrip(packet: &Packet, version: ProtocolVersion, valid: bool) {
 /// (CONNECT goes by its own `protocol`), and a QoS 0 PUBLISH carries no packet identifier.
 pub fn project(packet: &Packet, version: ProtocolVersion) -> Packet {
     let mut p = packet.clone();
-    let none = Properties::default;
+    let none = BoxedProperties::new;
     match &mut p {
         Packet::Connect(c) if !c.protocol.is_v5() => {
             c.properties = none();
@@ -293,18 +293,18 @@ pub fn sanitize(packet: Packet, version: ProtocolVersion) -> Packet {
     let ack = |a: PubAck, rc, pc| PubAck {
         packet_id: a.packet_id.max(1),
         reason_code: code(a.reason_code, rc),
-        properties: sanitize_properties(&a.properties, pc),
+        properties: sanitize_properties(&a.properties, pc).into(),
     };
     match packet {
         Packet::Connect(c) => Packet::Connect(sanitize_connect(c)),
         Packet::Connack(mut c) => {
             c.reason_code = code(c.reason_code, ReasonContext::Connack);
             c.session_present &= c.reason_code == ReasonCode::SUCCESS;
-            c.properties = sanitize_properties(&c.properties, P::Connack);
+            c.properties = sanitize_properties(&c.properties, P::Connack).into();
             Packet::Connack(c)
         }
         Packet::Publish(mut p) => {
-            p.properties = sanitize_properties(&p.properties, P::Publish);
+            p.properties = sanitize_properties(&p.properties, P::Publish).into();
             let qos0 = p.qos == QoS::AtMostOnce;
             p.dup &= !qos0;
             p.packet_id = (!qos0).then(|| p.packet_id.unwrap_or(1).max(1));
@@ -319,7 +319,7 @@ pub fn sanitize(packet: Packet, version: ProtocolVersion) -> Packet {
         Packet::Pubcomp(a) => Packet::Pubcomp(ack(a, ReasonContext::Pubcomp, P::Pubcomp)),
         Packet::Subscribe(mut s) => {
             s.packet_id = s.packet_id.max(1);
-            s.properties = sanitize_properties(&s.properties, P::Subscribe);
+            s.properties = sanitize_properties(&s.properties, P::Subscribe).into();
             for f in &mut s.filters {
                 f.filter = topic_filter(&f.filter, v5);
                 // No Local on a shared subscription is a Protocol Error (MQTT-3.8.3-4).
@@ -332,13 +332,13 @@ pub fn sanitize(packet: Packet, version: ProtocolVersion) -> Packet {
         }
         Packet::Suback(mut s) => {
             s.packet_id = s.packet_id.max(1);
-            s.properties = sanitize_properties(&s.properties, P::Suback);
+            s.properties = sanitize_properties(&s.properties, P::Suback).into();
             s.reason_codes = codes(&s.reason_codes, |c| code(c, ReasonContext::Suback));
             Packet::Suback(s)
         }
         Packet::Unsubscribe(mut u) => {
             u.packet_id = u.packet_id.max(1);
-            u.properties = sanitize_properties(&u.properties, P::Unsubscribe);
+            u.properties = sanitize_properties(&u.properties, P::Unsubscribe).into();
             u.filters = u.filters.iter().map(|f| topic_filter(f, v5)).collect();
             if u.filters.is_empty() {
                 u.filters.push("f".into());
@@ -347,18 +347,18 @@ pub fn sanitize(packet: Packet, version: ProtocolVersion) -> Packet {
         }
         Packet::Unsuback(mut u) => {
             u.packet_id = u.packet_id.max(1);
-            u.properties = sanitize_properties(&u.properties, P::Unsuback);
+            u.properties = sanitize_properties(&u.properties, P::Unsuback).into();
             u.reason_codes = codes(&u.reason_codes, |c| code(c, ReasonContext::Unsuback));
             Packet::Unsuback(u)
         }
         Packet::Disconnect(mut d) => {
             d.reason_code = code(d.reason_code, ReasonContext::Disconnect);
-            d.properties = sanitize_properties(&d.properties, P::Disconnect);
+            d.properties = sanitize_properties(&d.properties, P::Disconnect).into();
             Packet::Disconnect(d)
         }
         Packet::Auth(mut a) => {
             a.reason_code = code(a.reason_code, ReasonContext::Auth);
-            a.properties = sanitize_properties(&a.properties, P::Auth);
+            a.properties = sanitize_properties(&a.properties, P::Auth).into();
             // Only the short form may leave out the Authentication Method (§3.15.2.2.2).
             if a.reason_code != ReasonCode::SUCCESS || !a.properties.is_empty() {
                 a.properties
@@ -372,11 +372,11 @@ pub fn sanitize(packet: Packet, version: ProtocolVersion) -> Packet {
 }
 
 fn sanitize_connect(mut c: Connect) -> Connect {
-    c.properties = sanitize_properties(&c.properties, PropertyContext::Connect);
+    c.properties = sanitize_properties(&c.properties, PropertyContext::Connect).into();
     c.client_id = text(&c.client_id);
     if let Some(w) = &mut c.will {
         w.topic = topic_name(&w.topic);
-        w.properties = sanitize_properties(&w.properties, PropertyContext::Will);
+        w.properties = sanitize_properties(&w.properties, PropertyContext::Will).into();
     }
     c.username = c.username.as_ref().map(text);
     // Before 5.0 a password needs a user name (MQTT-3.1.2-22).
@@ -551,7 +551,8 @@ mod tests {
                 topic_alias: Some(0),
                 payload_format_indicator: Some(7),
                 ..Properties::default()
-            },
+            }
+            .into(),
             ..crate::Publish::default()
         });
         for v in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
@@ -572,7 +573,7 @@ mod tests {
         let ack = Packet::Puback(PubAck {
             packet_id: 3,
             reason_code: ReasonCode(0x10),
-            properties: Properties::default(),
+            properties: Default::default(),
         });
         assert_eq!(
             project(&ack, ProtocolVersion::V3_1_1),

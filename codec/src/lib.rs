@@ -33,7 +33,7 @@ pub use packet::{
     encode, Auth, Connack, Connect, Disconnect, Packet, PubAck, Publish, RetainHandling, SubAck,
     Subscribe, Subscription, UnsubAck, Unsubscribe, Will,
 };
-pub use properties::Properties;
+pub use properties::{BoxedProperties, Properties};
 pub use reason::ReasonCode;
 pub use string::MqttString;
 pub use version::{ProtocolVersion, QoS};

@@ -183,14 +183,14 @@ fn from_r4(p: r4::Packet) -> Packet {
             protocol: V3,
             clean_start: c.clean_session,
             keep_alive: c.keep_alive,
-            properties: Properties::default(),
+            properties: Default::default(),
             client_id: c.client_id.into(),
             will: c.last_will.map(|w| Will {
                 topic: w.topic.into(),
                 payload: w.message,
                 qos: from_q4(w.qos),
                 retain: w.retain,
-                properties: Properties::default(),
+                properties: Default::default(),
             }),
             username: c.login.as_ref().map(|l| l.username.clone().into()),
             password: c.login.map(|l| Bytes::from(l.password)),
@@ -198,7 +198,7 @@ fn from_r4(p: r4::Packet) -> Packet {
         r4::Packet::ConnAck(c) => Packet::Connack(Connack {
             session_present: c.session_present,
             reason_code: to_code(V4_CONNACK, c.code),
-            properties: Properties::default(),
+            properties: Default::default(),
         }),
         r4::Packet::Publish(p) => Packet::Publish(Publish {
             dup: p.dup,
@@ -206,7 +206,7 @@ fn from_r4(p: r4::Packet) -> Packet {
             retain: p.retain,
             topic: p.topic.into(),
             packet_id: (p.qos != Q4::AtMostOnce).then_some(p.pkid),
-            properties: Properties::default(),
+            properties: Default::default(),
             payload: p.payload,
         }),
         r4::Packet::PubAck(a) => Packet::Puback(ack(a.pkid)),
@@ -215,7 +215,7 @@ fn from_r4(p: r4::Packet) -> Packet {
         r4::Packet::PubComp(a) => Packet::Pubcomp(ack(a.pkid)),
         r4::Packet::Subscribe(s) => Packet::Subscribe(Subscribe {
             packet_id: s.pkid,
-            properties: Properties::default(),
+            properties: Default::default(),
             filters: s
                 .filters
                 .into_iter()
@@ -224,7 +224,7 @@ fn from_r4(p: r4::Packet) -> Packet {
         }),
         r4::Packet::SubAck(s) => Packet::Suback(SubAck {
             packet_id: s.pkid,
-            properties: Properties::default(),
+            properties: Default::default(),
             reason_codes: s
                 .return_codes
                 .into_iter()
@@ -233,7 +233,7 @@ fn from_r4(p: r4::Packet) -> Packet {
         }),
         r4::Packet::Unsubscribe(u) => Packet::Unsubscribe(Unsubscribe {
             packet_id: u.pkid,
-            properties: Properties::default(),
+            properties: Default::default(),
             filters: u.topics.into_iter().map(MqttString::from).collect(),
         }),
         r4::Packet::UnsubAck(u) => Packet::Unsuback(UnsubAck {
@@ -604,7 +604,8 @@ fn from_r5(p: r5::Packet) -> Packet {
                     authentication_method: mqtt(p.authentication_method),
                     authentication_data: p.authentication_data,
                     ..Properties::default()
-                }),
+                })
+                .into(),
             client_id: c.client_id.into(),
             will: will.map(|w| Will {
                 topic: topic(w.topic),
@@ -622,7 +623,8 @@ fn from_r5(p: r5::Packet) -> Packet {
                         correlation_data: p.correlation_data,
                         user_properties: from_pairs(p.user_properties),
                         ..Properties::default()
-                    }),
+                    })
+                    .into(),
             }),
             username: login.as_ref().map(|l| l.username.clone().into()),
             password: login.map(|l| Bytes::from(l.password)),
@@ -651,7 +653,8 @@ fn from_r5(p: r5::Packet) -> Packet {
                     authentication_method: mqtt(p.authentication_method),
                     authentication_data: p.authentication_data,
                     ..Properties::default()
-                }),
+                })
+                .into(),
         }),
         r5::Packet::Publish(p) => Packet::Publish(Publish {
             dup: p.dup,
@@ -675,36 +678,49 @@ fn from_r5(p: r5::Packet) -> Packet {
                         .collect(),
                     content_type: mqtt(p.content_type),
                     ..Properties::default()
-                }),
+                })
+                .into(),
             payload: p.payload,
         }),
         r5::Packet::PubAck(a) => Packet::Puback(PubAck {
             packet_id: a.pkid,
             reason_code: to_code(V5_PUBACK, a.reason),
-            properties: a.properties.map_or_else(Properties::default, |p| {
-                reason_props(p.reason_string, p.user_properties)
-            }),
+            properties: a
+                .properties
+                .map_or_else(Properties::default, |p| {
+                    reason_props(p.reason_string, p.user_properties)
+                })
+                .into(),
         }),
         r5::Packet::PubRec(a) => Packet::Pubrec(PubAck {
             packet_id: a.pkid,
             reason_code: to_code(V5_PUBREC, a.reason),
-            properties: a.properties.map_or_else(Properties::default, |p| {
-                reason_props(p.reason_string, p.user_properties)
-            }),
+            properties: a
+                .properties
+                .map_or_else(Properties::default, |p| {
+                    reason_props(p.reason_string, p.user_properties)
+                })
+                .into(),
         }),
         r5::Packet::PubRel(a) => Packet::Pubrel(PubAck {
             packet_id: a.pkid,
             reason_code: to_code(V5_PUBREL, a.reason),
-            properties: a.properties.map_or_else(Properties::default, |p| {
-                reason_props(p.reason_string, p.user_properties)
-            }),
+            properties: a
+                .properties
+                .map_or_else(Properties::default, |p| {
+                    reason_props(p.reason_string, p.user_properties)
+                })
+                .into(),
         }),
         r5::Packet::PubComp(a) => Packet::Pubcomp(PubAck {
             packet_id: a.pkid,
             reason_code: to_code(V5_PUBCOMP, a.reason),
-            properties: a.properties.map_or_else(Properties::default, |p| {
-                reason_props(p.reason_string, p.user_properties)
-            }),
+            properties: a
+                .properties
+                .map_or_else(Properties::default, |p| {
+                    reason_props(p.reason_string, p.user_properties)
+                })
+                .into(),
         }),
         r5::Packet::Subscribe(s) => Packet::Subscribe(Subscribe {
             packet_id: s.pkid,
@@ -714,7 +730,8 @@ fn from_r5(p: r5::Packet) -> Packet {
                     subscription_identifiers: p.id.map(|i| i as u32).into_iter().collect(),
                     user_properties: from_pairs(p.user_properties),
                     ..Properties::default()
-                }),
+                })
+                .into(),
             filters: s
                 .filters
                 .into_iter()
@@ -733,9 +750,12 @@ fn from_r5(p: r5::Packet) -> Packet {
         }),
         r5::Packet::SubAck(s) => Packet::Suback(SubAck {
             packet_id: s.pkid,
-            properties: s.properties.map_or_else(Properties::default, |p| {
-                reason_props(p.reason_string, p.user_properties)
-            }),
+            properties: s
+                .properties
+                .map_or_else(Properties::default, |p| {
+                    reason_props(p.reason_string, p.user_properties)
+                })
+                .into(),
             reason_codes: s
                 .return_codes
                 .into_iter()
@@ -749,14 +769,18 @@ fn from_r5(p: r5::Packet) -> Packet {
                 .map_or_else(Properties::default, |p| Properties {
                     user_properties: from_pairs(p.user_properties),
                     ..Properties::default()
-                }),
+                })
+                .into(),
             filters: u.filters.into_iter().map(MqttString::from).collect(),
         }),
         r5::Packet::UnsubAck(u) => Packet::Unsuback(UnsubAck {
             packet_id: u.pkid,
-            properties: u.properties.map_or_else(Properties::default, |p| {
-                reason_props(p.reason_string, p.user_properties)
-            }),
+            properties: u
+                .properties
+                .map_or_else(Properties::default, |p| {
+                    reason_props(p.reason_string, p.user_properties)
+                })
+                .into(),
             reason_codes: u
                 .reasons
                 .into_iter()
@@ -775,7 +799,8 @@ fn from_r5(p: r5::Packet) -> Packet {
                     user_properties: from_pairs(p.user_properties),
                     server_reference: mqtt(p.server_reference),
                     ..Properties::default()
-                }),
+                })
+                .into(),
         }),
     }
 }
@@ -825,7 +850,7 @@ proptest! {
         // rumqttc 0.24 keeps its DisconnectProperties type private: it reads DISCONNECT
         // properties but cannot build them.
         let writable = match &p {
-            Packet::Disconnect(d) => Packet::Disconnect(Disconnect { properties: Properties::default(), ..d.clone() }),
+            Packet::Disconnect(d) => Packet::Disconnect(Disconnect { properties: Default::default(), ..d.clone() }),
             p => p.clone(),
         };
         let mut theirs = write_r5(&to_r5(&writable));
@@ -861,7 +886,7 @@ fn rumqttc_disconnect_with_a_reason_code_has_a_stray_byte() {
         packets,
         vec![Packet::Disconnect(Disconnect {
             reason_code: ReasonCode::DISCONNECT_WITH_WILL,
-            properties: Properties::default()
+            properties: Default::default()
         })]
     );
     assert_eq!((error, left), (None, 1));

@@ -116,7 +116,8 @@ fn variable_byte_integers_in_properties_hit_every_boundary() {
             properties: Properties {
                 subscription_identifiers: vec![*value as u32],
                 ..Properties::default()
-            },
+            }
+            .into(),
             ..Publish::default()
         });
         let bytes = enc(&p, V5);
@@ -131,7 +132,8 @@ fn variable_byte_integers_in_properties_hit_every_boundary() {
         properties: Properties {
             subscription_identifiers: vec![268_435_456],
             ..Properties::default()
-        },
+        }
+        .into(),
         ..Publish::default()
     });
     assert_eq!(
@@ -149,7 +151,8 @@ fn property_length_boundaries() {
             properties: Properties {
                 user_properties: vec![("".into(), "v".repeat(len - 5).into())],
                 ..Properties::default()
-            },
+            }
+            .into(),
             ..Publish::default()
         });
         let bytes = enc(&p, V5);

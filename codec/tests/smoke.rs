@@ -11,7 +11,8 @@ fn publish_round_trips_and_serializes() {
         properties: Properties {
             user_properties: vec![("k".into(), "v".into())],
             ..Default::default()
-        },
+        }
+        .into(),
         ..Default::default()
     });
     for v in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {

@@ -356,7 +356,7 @@ impl Driver {
                     protocol: version,
                     clean_start: clean,
                     keep_alive: u16::from(keep_alive % 4),
-                    properties: props,
+                    properties: props.into(),
                     client_id: format!("c{}", client % 3).into(),
                     will: will.map(|(t, qos, retain, delay)| Will {
                         topic: TOPICS[usize::from(t) % TOPICS.len()].into(),
@@ -366,7 +366,8 @@ impl Driver {
                         properties: Properties {
                             will_delay_interval: delay.filter(|_| v5).map(|d| u32::from(d % 4)),
                             ..Properties::default()
-                        },
+                        }
+                        .into(),
                     }),
                     ..Connect::default()
                 });
@@ -391,7 +392,8 @@ impl Driver {
                             .map(|s| vec![u32::from(s).max(1)])
                             .unwrap_or_default(),
                         ..Properties::default()
-                    },
+                    }
+                    .into(),
                     filters: vec![Subscription {
                         filter: filter.into(),
                         qos,
@@ -411,7 +413,7 @@ impl Driver {
                 let filter = FILTERS[usize::from(filter) % FILTERS.len()];
                 let packet = Packet::Unsubscribe(Unsubscribe {
                     packet_id: 2,
-                    properties: Properties::default(),
+                    properties: Default::default(),
                     filters: vec![filter.into()],
                 });
                 self.send(conn, packet);
@@ -438,7 +440,8 @@ impl Driver {
                         topic_alias: alias.filter(|_| v5).map(|a| u16::from(a % 10).max(1)),
                         message_expiry_interval: expiry.filter(|_| v5).map(|e| u32::from(e % 3)),
                         ..Properties::default()
-                    },
+                    }
+                    .into(),
                     payload: Bytes::from(vec![b'x'; usize::from(payload % 4) * 100]),
                 });
                 self.send(conn, packet);
@@ -469,7 +472,8 @@ impl Driver {
                     properties: Properties {
                         session_expiry_interval: session_expiry.filter(|_| v5).map(u32::from),
                         ..Properties::default()
-                    },
+                    }
+                    .into(),
                 });
                 self.send(conn, packet);
             }

@@ -5,7 +5,7 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use mqttspec_codec::{
-    Connect, Packet, Properties, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe, Subscription,
+    Connect, Packet, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe, Subscription,
 };
 
 fn connect(version: ProtocolVersion, id: &str) -> Connect {
@@ -29,7 +29,7 @@ async fn subscriber(addr: std::net::SocketAddr, id: &str, filter: &str) -> Raw {
     let mut s = Raw::connect(addr, connect(ProtocolVersion::V5, id)).await;
     s.send(&Packet::Subscribe(Subscribe {
         packet_id: 1,
-        properties: Properties::default(),
+        properties: Default::default(),
         filters: vec![Subscription::new(filter, QoS::AtMostOnce)],
     }))
     .await;
@@ -185,7 +185,7 @@ async fn a_client_that_never_reads_does_not_stall_the_others() {
     let mut fast = Raw::connect(addr, connect(ProtocolVersion::V5, "fast")).await;
     fast.send(&Packet::Subscribe(Subscribe {
         packet_id: 1,
-        properties: Properties::default(),
+        properties: Default::default(),
         filters: vec![Subscription::new("flood/#", QoS::AtLeastOnce)],
     }))
     .await;

@@ -2,7 +2,7 @@
 
 use super::packet_type;
 use crate::error::{DecodeError, EncodeError, ErrorKind};
-use crate::properties::{Properties, PropertyContext};
+use crate::properties::{BoxedProperties, PropertyContext};
 use crate::reason::{ReasonCode, ReasonContext};
 use crate::wire::Reader;
 use bytes::{BufMut, BytesMut};
@@ -16,8 +16,8 @@ pub struct PubAck {
     pub packet_id: u16,
     #[serde(default)]
     pub reason_code: ReasonCode,
-    #[serde(default, skip_serializing_if = "Properties::is_empty")]
-    pub properties: Properties,
+    #[serde(default, skip_serializing_if = "BoxedProperties::is_empty")]
+    pub properties: BoxedProperties,
 }
 
 impl PubAck {

@@ -2,7 +2,7 @@
 
 use crate::binary;
 use crate::error::{DecodeError, EncodeError, ErrorKind};
-use crate::properties::{Properties, PropertyContext};
+use crate::properties::{BoxedProperties, PropertyContext};
 use crate::reason::{ReasonCode, ReasonContext};
 use crate::string::MqttString;
 use crate::topic::{validate_topic_name, TopicError};
@@ -32,8 +32,8 @@ pub struct Connect {
     /// Seconds; 0 turns keep-alive off.
     #[serde(default)]
     pub keep_alive: u16,
-    #[serde(default, skip_serializing_if = "Properties::is_empty")]
-    pub properties: Properties,
+    #[serde(default, skip_serializing_if = "BoxedProperties::is_empty")]
+    pub properties: BoxedProperties,
     #[serde(default)]
     pub client_id: MqttString,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,8 +65,8 @@ pub struct Will {
     pub qos: QoS,
     #[serde(default)]
     pub retain: bool,
-    #[serde(default, skip_serializing_if = "Properties::is_empty")]
-    pub properties: Properties,
+    #[serde(default, skip_serializing_if = "BoxedProperties::is_empty")]
+    pub properties: BoxedProperties,
 }
 
 impl Default for Connect {
@@ -75,7 +75,7 @@ impl Default for Connect {
             protocol: ProtocolVersion::V5,
             clean_start: true,
             keep_alive: 60,
-            properties: Properties::default(),
+            properties: BoxedProperties::default(),
             client_id: MqttString::new(),
             will: None,
             username: None,
@@ -103,7 +103,7 @@ impl Connect {
 
     pub(crate) fn body_len(&self) -> usize {
         let v5 = self.protocol.is_v5();
-        let props = |p: &Properties| if v5 { p.wire_len() } else { 0 };
+        let props = |p: &BoxedProperties| if v5 { p.wire_len() } else { 0 };
         let mut len = 2 + self.protocol.protocol_name().len() + 1 + 1 + 2;
         len += props(&self.properties) + 2 + self.client_id.len();
         if let Some(w) = &self.will {
@@ -206,7 +206,7 @@ impl Connect {
         }
         let keep_alive = r.u16("keep alive")?;
         let properties = if v5 {
-            let p = Properties::decode(r, PropertyContext::Connect)?;
+            let p = BoxedProperties::decode(r, PropertyContext::Connect)?;
             if p.authentication_data.is_some() && p.authentication_method.is_none() {
                 return Err(DecodeError::new(
                     ErrorKind::InvalidPropertyValue {
@@ -218,14 +218,14 @@ impl Connect {
             }
             p
         } else {
-            Properties::default()
+            BoxedProperties::default()
         };
         let client_id = r.string("client identifier")?;
         let will = if will_flag {
             let properties = if v5 {
-                Properties::decode(r, PropertyContext::Will)?
+                BoxedProperties::decode(r, PropertyContext::Will)?
             } else {
-                Properties::default()
+                BoxedProperties::default()
             };
             let topic = r.string("will topic")?;
             if let Err(e) = validate_topic_name(&topic) {
@@ -278,8 +278,8 @@ pub struct Connack {
     pub session_present: bool,
     #[serde(default)]
     pub reason_code: ReasonCode,
-    #[serde(default, skip_serializing_if = "Properties::is_empty")]
-    pub properties: Properties,
+    #[serde(default, skip_serializing_if = "BoxedProperties::is_empty")]
+    pub properties: BoxedProperties,
 }
 
 impl Connack {
@@ -321,9 +321,9 @@ impl Connack {
             ));
         }
         let properties = if v5 {
-            Properties::decode(r, PropertyContext::Connack)?
+            BoxedProperties::decode(r, PropertyContext::Connack)?
         } else {
-            Properties::default()
+            BoxedProperties::default()
         };
         Ok(Self {
             session_present,

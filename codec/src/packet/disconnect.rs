@@ -2,7 +2,7 @@
 //! the wire when the code is 0x00 and there are no properties.
 
 use crate::error::{DecodeError, ErrorKind};
-use crate::properties::{Properties, PropertyContext};
+use crate::properties::{BoxedProperties, PropertyContext};
 use crate::reason::{ReasonCode, ReasonContext};
 use crate::wire::Reader;
 use bytes::{BufMut, BytesMut};
@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 pub struct Disconnect {
     #[serde(default)]
     pub reason_code: ReasonCode,
-    #[serde(default, skip_serializing_if = "Properties::is_empty")]
-    pub properties: Properties,
+    #[serde(default, skip_serializing_if = "BoxedProperties::is_empty")]
+    pub properties: BoxedProperties,
 }
 
 /// AUTH: a step of v5 enhanced authentication.
@@ -26,11 +26,11 @@ pub struct Disconnect {
 pub struct Auth {
     #[serde(default)]
     pub reason_code: ReasonCode,
-    #[serde(default, skip_serializing_if = "Properties::is_empty")]
-    pub properties: Properties,
+    #[serde(default, skip_serializing_if = "BoxedProperties::is_empty")]
+    pub properties: BoxedProperties,
 }
 
-fn body_len(rc: ReasonCode, props: &Properties) -> usize {
+fn body_len(rc: ReasonCode, props: &BoxedProperties) -> usize {
     let plen = props.encoded_len();
     match (rc.0, plen) {
         (0, 0) => 0,
@@ -39,7 +39,7 @@ fn body_len(rc: ReasonCode, props: &Properties) -> usize {
     }
 }
 
-fn write(rc: ReasonCode, props: &Properties, out: &mut BytesMut) {
+fn write(rc: ReasonCode, props: &BoxedProperties, out: &mut BytesMut) {
     let has_props = !props.is_empty();
     if rc.0 != 0 || has_props {
         out.put_u8(rc.0);
@@ -54,9 +54,9 @@ fn decode(
     rc_ctx: ReasonContext,
     prop_ctx: PropertyContext,
     spec: &'static str,
-) -> Result<(ReasonCode, Properties), DecodeError> {
+) -> Result<(ReasonCode, BoxedProperties), DecodeError> {
     if r.is_empty() {
-        return Ok((ReasonCode::SUCCESS, Properties::default()));
+        return Ok((ReasonCode::SUCCESS, BoxedProperties::default()));
     }
     let rc = ReasonCode(r.u8("reason code")?);
     if !rc.is_valid_for(rc_ctx, true) {
@@ -69,9 +69,9 @@ fn decode(
         ));
     }
     let props = if r.is_empty() {
-        Properties::default()
+        BoxedProperties::default()
     } else {
-        Properties::decode(r, prop_ctx)?
+        BoxedProperties::decode(r, prop_ctx)?
     };
     Ok((rc, props))
 }
@@ -110,7 +110,7 @@ impl Disconnect {
 
 /// Unlike DISCONNECT, AUTH may leave out its Reason Code and Property Length only together, when
 /// the code is 0x00 and there are no properties (§3.15.2.1): a lone Reason Code has no shorter form.
-fn auth_is_short(rc: ReasonCode, props: &Properties) -> bool {
+fn auth_is_short(rc: ReasonCode, props: &BoxedProperties) -> bool {
     rc.0 == 0 && props.is_empty()
 }
 

@@ -26,10 +26,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-// CONNECT (two property sets) makes every Packet ~1 KB. Boxing it would change the public model
-// that every crate matches on; the decoder instead builds packets where they are returned, so a
-// packet is moved as few times as possible (see `decode_body`).
-#[allow(clippy::large_enum_variant)]
+// 192 bytes (CONNECT): properties are boxed and allocated only when set (`BoxedProperties`).
 pub enum Packet {
     Connect(Connect),
     Connack(Connack),
@@ -307,8 +304,8 @@ impl Short {
 /// Decodes one packet's body, given the first byte of its fixed header.
 ///
 /// Returns the shape of [`Decoder::next`](crate::Decoder::next)'s result (never `Ok(None)`) so
-/// that the decoder can return it as it is: a `Packet` is ~1 KB, and every `?` that unwraps one
-/// and every `Ok(..)` that wraps it again is a copy. Each arm below is a tail expression, so the
+/// that the decoder can return it as it is: every `?` that unwraps a `Packet` and every `Ok(..)`
+/// that wraps it again is a copy. Each arm below is a tail expression, so the
 /// packet is built once, in the caller's return slot.
 pub(crate) fn decode_body(
     first_byte: u8,

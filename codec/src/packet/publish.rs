@@ -2,7 +2,7 @@
 
 use crate::binary;
 use crate::error::{DecodeError, EncodeError, ErrorKind};
-use crate::properties::{Properties, PropertyContext};
+use crate::properties::{BoxedProperties, PropertyContext};
 use crate::string::MqttString;
 use crate::topic::has_wildcard_byte;
 use crate::version::QoS;
@@ -27,8 +27,8 @@ pub struct Publish {
     pub topic: MqttString,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packet_id: Option<u16>,
-    #[serde(default, skip_serializing_if = "Properties::is_empty")]
-    pub properties: Properties,
+    #[serde(default, skip_serializing_if = "BoxedProperties::is_empty")]
+    pub properties: BoxedProperties,
     #[serde(default, with = "binary")]
     #[cfg_attr(feature = "arbitrary", arbitrary(with = binary::arbitrary_bytes))]
     pub payload: Bytes,

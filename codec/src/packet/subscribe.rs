@@ -1,7 +1,7 @@
 //! SUBSCRIBE, SUBACK, UNSUBSCRIBE and UNSUBACK (§3.8-§3.11).
 
 use crate::error::{DecodeError, EncodeError, ErrorKind};
-use crate::properties::{Properties, PropertyContext};
+use crate::properties::{BoxedProperties, PropertyContext};
 use crate::reason::{ReasonCode, ReasonContext};
 use crate::string::MqttString;
 use crate::topic::{parse_shared, validate_topic_filter};
@@ -93,8 +93,8 @@ impl Subscription {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Subscribe {
     pub packet_id: u16,
-    #[serde(default, skip_serializing_if = "Properties::is_empty")]
-    pub properties: Properties,
+    #[serde(default, skip_serializing_if = "BoxedProperties::is_empty")]
+    pub properties: BoxedProperties,
     pub filters: Vec<Subscription>,
 }
 
@@ -104,8 +104,8 @@ pub struct Subscribe {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct SubAck {
     pub packet_id: u16,
-    #[serde(default, skip_serializing_if = "Properties::is_empty")]
-    pub properties: Properties,
+    #[serde(default, skip_serializing_if = "BoxedProperties::is_empty")]
+    pub properties: BoxedProperties,
     pub reason_codes: Vec<ReasonCode>,
 }
 
@@ -115,8 +115,8 @@ pub struct SubAck {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Unsubscribe {
     pub packet_id: u16,
-    #[serde(default, skip_serializing_if = "Properties::is_empty")]
-    pub properties: Properties,
+    #[serde(default, skip_serializing_if = "BoxedProperties::is_empty")]
+    pub properties: BoxedProperties,
     pub filters: Vec<MqttString>,
 }
 
@@ -126,13 +126,13 @@ pub struct Unsubscribe {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct UnsubAck {
     pub packet_id: u16,
-    #[serde(default, skip_serializing_if = "Properties::is_empty")]
-    pub properties: Properties,
+    #[serde(default, skip_serializing_if = "BoxedProperties::is_empty")]
+    pub properties: BoxedProperties,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reason_codes: Vec<ReasonCode>,
 }
 
-fn props_len(v5: bool, p: &Properties) -> usize {
+fn props_len(v5: bool, p: &BoxedProperties) -> usize {
     if v5 {
         p.wire_len()
     } else {
@@ -140,11 +140,11 @@ fn props_len(v5: bool, p: &Properties) -> usize {
     }
 }
 
-fn decode_props(r: &mut Reader, ctx: PropertyContext) -> Result<Properties, DecodeError> {
+fn decode_props(r: &mut Reader, ctx: PropertyContext) -> Result<BoxedProperties, DecodeError> {
     if r.version.is_v5() {
-        Properties::decode(r, ctx)
+        BoxedProperties::decode(r, ctx)
     } else {
-        Ok(Properties::default())
+        Ok(BoxedProperties::default())
     }
 }
 

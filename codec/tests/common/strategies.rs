@@ -258,7 +258,7 @@ pub fn will(v5: bool) -> impl Strategy<Value = Will> {
             payload,
             qos,
             retain,
-            properties,
+            properties: properties.into(),
         })
 }
 
@@ -300,7 +300,7 @@ pub fn connect(version: ProtocolVersion) -> BoxedStrategy<Packet> {
                     protocol,
                     clean_start,
                     keep_alive,
-                    properties,
+                    properties: properties.into(),
                     client_id,
                     will,
                     username,
@@ -322,7 +322,7 @@ pub fn connack(v5: bool) -> BoxedStrategy<Packet> {
                 // Session Present only with success (MQTT-3.2.2-4 / MQTT-3.2.2-6).
                 session_present: session_present && reason_code.0 == 0,
                 reason_code,
-                properties,
+                properties: properties.into(),
             })
         })
         .boxed()
@@ -354,7 +354,7 @@ pub fn publish(v5: bool) -> BoxedStrategy<Packet> {
                     retain,
                     topic,
                     packet_id: (!qos0).then_some(pid),
-                    properties,
+                    properties: properties.into(),
                     payload,
                 })
             },
@@ -393,7 +393,7 @@ pub fn ack(v5: bool) -> BoxedStrategy<Packet> {
                 wrap(PubAck {
                     packet_id,
                     reason_code,
-                    properties,
+                    properties: properties.into(),
                 })
             })
             .boxed()
@@ -441,7 +441,7 @@ pub fn subscribe(v5: bool) -> BoxedStrategy<Packet> {
         .prop_map(|(packet_id, properties, filters)| {
             Packet::Subscribe(Subscribe {
                 packet_id,
-                properties,
+                properties: properties.into(),
                 filters,
             })
         })
@@ -457,7 +457,7 @@ pub fn suback(v5: bool) -> BoxedStrategy<Packet> {
         .prop_map(|(packet_id, properties, reason_codes)| {
             Packet::Suback(SubAck {
                 packet_id,
-                properties,
+                properties: properties.into(),
                 reason_codes,
             })
         })
@@ -473,7 +473,7 @@ pub fn unsubscribe(v5: bool) -> BoxedStrategy<Packet> {
         .prop_map(|(packet_id, properties, filters)| {
             Packet::Unsubscribe(Unsubscribe {
                 packet_id,
-                properties,
+                properties: properties.into(),
                 filters,
             })
         })
@@ -499,7 +499,7 @@ pub fn unsuback(v5: bool) -> BoxedStrategy<Packet> {
         .prop_map(|(packet_id, properties, reason_codes)| {
             Packet::Unsuback(UnsubAck {
                 packet_id,
-                properties,
+                properties: properties.into(),
                 reason_codes,
             })
         })
@@ -517,7 +517,7 @@ pub fn disconnect(v5: bool) -> BoxedStrategy<Packet> {
         .prop_map(|(reason_code, properties)| {
             Packet::Disconnect(Disconnect {
                 reason_code,
-                properties,
+                properties: properties.into(),
             })
         })
         .boxed()
@@ -537,7 +537,7 @@ pub fn auth() -> BoxedStrategy<Packet> {
                 properties.authentication_method.get_or_insert(method);
                 Packet::Auth(Auth {
                     reason_code,
-                    properties,
+                    properties: properties.into(),
                 })
             }),
     ]

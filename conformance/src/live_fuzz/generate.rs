@@ -99,9 +99,9 @@ pub(crate) fn connect(rng: &mut StdRng, version: ProtocolVersion, client_id: &st
         clean_start: rng.random_bool(0.7),
         keep_alive: pick(rng, &[0, 0, 1, 60, 65_535]),
         properties: if rng.random_ratio(1, 4) {
-            properties(rng, v5)
+            properties(rng, v5).into()
         } else {
-            Properties::default()
+            Properties::default().into()
         },
         client_id: if rng.random_ratio(1, 10) {
             MqttString::new()
@@ -113,7 +113,7 @@ pub(crate) fn connect(rng: &mut StdRng, version: ProtocolVersion, client_id: &st
             payload: bytes(rng, 8),
             qos: qos(rng),
             retain: rng.random_bool(0.3),
-            properties: properties(rng, v5),
+            properties: properties(rng, v5).into(),
         }),
         username: rng.random_ratio(1, 6).then(|| "user".into()),
         password: rng.random_ratio(1, 8).then(|| Bytes::from_static(b"pw")),
@@ -127,7 +127,7 @@ fn packet(rng: &mut StdRng, version: ProtocolVersion, client_id: &str) -> Packet
     let ack = |rng: &mut StdRng| PubAck {
         packet_id: pick(rng, U16S),
         reason_code: ReasonCode(if v5 { pick(rng, REASONS) } else { 0 }),
-        properties: properties(rng, v5),
+        properties: properties(rng, v5).into(),
     };
     match rng.random_range(0..20) {
         0..=5 => {
@@ -138,13 +138,13 @@ fn packet(rng: &mut StdRng, version: ProtocolVersion, client_id: &str) -> Packet
                 retain: rng.random_bool(0.3),
                 topic: topic(rng),
                 packet_id: (qos != QoS::AtMostOnce).then(|| pid(rng)),
-                properties: properties(rng, v5),
+                properties: properties(rng, v5).into(),
                 payload: bytes(rng, 64),
             })
         }
         6 | 7 => Packet::Subscribe(Subscribe {
             packet_id: pid(rng),
-            properties: properties(rng, v5),
+            properties: properties(rng, v5).into(),
             filters: (0..rng.random_range(0..4))
                 .map(|_| Subscription {
                     filter: topic(rng),
@@ -161,7 +161,7 @@ fn packet(rng: &mut StdRng, version: ProtocolVersion, client_id: &str) -> Packet
         }),
         8 => Packet::Unsubscribe(Unsubscribe {
             packet_id: pid(rng),
-            properties: properties(rng, v5),
+            properties: properties(rng, v5).into(),
             filters: (0..rng.random_range(0..3)).map(|_| topic(rng)).collect(),
         }),
         9 => Packet::Puback(ack(rng)),
@@ -171,18 +171,18 @@ fn packet(rng: &mut StdRng, version: ProtocolVersion, client_id: &str) -> Packet
         13 => Packet::Pingreq,
         14 => Packet::Disconnect(Disconnect {
             reason_code: ReasonCode(if v5 { pick(rng, REASONS) } else { 0 }),
-            properties: properties(rng, v5),
+            properties: properties(rng, v5).into(),
         }),
         15 => connect(rng, version, client_id),
         16 if v5 => Packet::Auth(Auth {
             reason_code: ReasonCode(pick(rng, REASONS)),
-            properties: properties(rng, v5),
+            properties: properties(rng, v5).into(),
         }),
         // Packets only a server may send.
         17 => Packet::Connack(Connack::default()),
         18 => Packet::Suback(SubAck {
             packet_id: pid(rng),
-            properties: Properties::default(),
+            properties: Default::default(),
             reason_codes: vec![ReasonCode(1)],
         }),
         19 => Packet::Unsuback(UnsubAck {

@@ -141,7 +141,7 @@ async fn execute(
                 protocol: target.version,
                 clean_start: clean,
                 keep_alive: 0,
-                properties,
+                properties: properties.into(),
                 client_id: format!("{}-c{client}", prefix.replace('/', "-")).into(),
                 ..Connect::default()
             }))
@@ -178,7 +178,7 @@ async fn execute(
             let conn = c.conn()?;
             conn.send(&Packet::Subscribe(Subscribe {
                 packet_id: pid,
-                properties: Properties::default(),
+                properties: Default::default(),
                 filters: vec![Subscription::new(filter(prefix, f), qos)],
             }))
             .await?;
@@ -199,7 +199,7 @@ async fn execute(
             let conn = c.conn()?;
             conn.send(&Packet::Unsubscribe(Unsubscribe {
                 packet_id: pid,
-                properties: Properties::default(),
+                properties: Default::default(),
                 filters: vec![filter(prefix, f).into()],
             }))
             .await?;
@@ -354,7 +354,7 @@ async fn check_retained(
     let _ = conn.next("CONNACK").await?;
     conn.send(&Packet::Subscribe(Subscribe {
         packet_id: 1,
-        properties: Properties::default(),
+        properties: Default::default(),
         filters: vec![Subscription::new(format!("{prefix}/#"), QoS::ExactlyOnce)],
     }))
     .await?;

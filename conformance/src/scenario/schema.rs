@@ -80,21 +80,21 @@ fn samples() -> &'static BTreeMap<&'static str, Value> {
         let ack = || PubAck {
             packet_id: 1,
             reason_code: ReasonCode(0x10),
-            properties: p(),
+            properties: p().into(),
         };
         let packets = [
             Packet::Connect(Connect {
                 protocol: ProtocolVersion::V5,
                 clean_start: true,
                 keep_alive: 1,
-                properties: p(),
+                properties: p().into(),
                 client_id: "c".into(),
                 will: Some(Will {
                     topic: "t".into(),
                     payload: Bytes::from_static(b"p"),
                     qos: QoS::AtLeastOnce,
                     retain: true,
-                    properties: p(),
+                    properties: p().into(),
                 }),
                 username: Some("u".into()),
                 password: Some(Bytes::from_static(b"p")),
@@ -102,7 +102,7 @@ fn samples() -> &'static BTreeMap<&'static str, Value> {
             Packet::Connack(Connack {
                 session_present: true,
                 reason_code: ReasonCode(0),
-                properties: p(),
+                properties: p().into(),
             }),
             Packet::Publish(Publish {
                 dup: true,
@@ -110,7 +110,7 @@ fn samples() -> &'static BTreeMap<&'static str, Value> {
                 retain: true,
                 topic: "t".into(),
                 packet_id: Some(1),
-                properties: p(),
+                properties: p().into(),
                 payload: Bytes::from_static(b"p"),
             }),
             Packet::Puback(ack()),
@@ -119,7 +119,7 @@ fn samples() -> &'static BTreeMap<&'static str, Value> {
             Packet::Pubcomp(ack()),
             Packet::Subscribe(Subscribe {
                 packet_id: 1,
-                properties: p(),
+                properties: p().into(),
                 filters: vec![Subscription {
                     filter: "t".into(),
                     qos: QoS::AtLeastOnce,
@@ -130,28 +130,28 @@ fn samples() -> &'static BTreeMap<&'static str, Value> {
             }),
             Packet::Suback(SubAck {
                 packet_id: 1,
-                properties: p(),
+                properties: p().into(),
                 reason_codes: vec![ReasonCode(1)],
             }),
             Packet::Unsubscribe(Unsubscribe {
                 packet_id: 1,
-                properties: p(),
+                properties: p().into(),
                 filters: vec!["t".into()],
             }),
             Packet::Unsuback(UnsubAck {
                 packet_id: 1,
-                properties: p(),
+                properties: p().into(),
                 reason_codes: vec![ReasonCode(0)],
             }),
             Packet::Pingreq,
             Packet::Pingresp,
             Packet::Disconnect(Disconnect {
                 reason_code: ReasonCode(4),
-                properties: p(),
+                properties: p().into(),
             }),
             Packet::Auth(Auth {
                 reason_code: ReasonCode(0x18),
-                properties: p(),
+                properties: p().into(),
             }),
         ];
         packets

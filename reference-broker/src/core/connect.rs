@@ -195,7 +195,7 @@ impl Broker {
             Packet::Connack(Connack {
                 session_present,
                 reason_code: ReasonCode::SUCCESS,
-                properties,
+                properties: properties.into(),
             }),
         );
         if keep_alive > 0 {
@@ -270,13 +270,14 @@ impl Broker {
                 properties: Properties {
                     reason_string: Some(MqttString::from(why)),
                     ..Properties::default()
-                },
+                }
+                .into(),
             }
         } else {
             Connack {
                 session_present: false,
                 reason_code: v3,
-                properties: Properties::default(),
+                properties: Default::default(),
             }
         };
         self.send(id, Packet::Connack(connack));
@@ -306,7 +307,7 @@ impl Broker {
                     Packet::Connack(Connack {
                         session_present: false,
                         reason_code: v3_connack::UNACCEPTABLE_PROTOCOL_VERSION,
-                        properties: Properties::default(),
+                        properties: Default::default(),
                     }),
                 );
             }
@@ -327,7 +328,7 @@ impl Broker {
                     Packet::Connack(Connack {
                         session_present: false,
                         reason_code: code,
-                        properties,
+                        properties: properties.into(),
                     }),
                 );
             }

@@ -73,7 +73,7 @@ impl Delivery {
             retain: self.retain,
             topic: self.msg.topic.clone(),
             packet_id,
-            properties,
+            properties: properties.into(),
             payload: self.msg.payload.clone(),
         }
     }

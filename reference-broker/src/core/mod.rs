@@ -408,7 +408,7 @@ impl Broker {
             id,
             Packet::Disconnect(Disconnect {
                 reason_code: code,
-                properties,
+                properties: properties.into(),
             }),
         );
     }

@@ -270,7 +270,7 @@ impl Broker {
         if v5 {
             ack.reason_code = code;
             if code.is_error() || code == ReasonCode::PACKET_IDENTIFIER_NOT_FOUND {
-                ack.properties = self.problem(id, why);
+                ack.properties = self.problem(id, why).into();
             }
         }
         Some(match kind {

@@ -96,7 +96,7 @@ impl Broker {
             id,
             Packet::Suback(SubAck {
                 packet_id: s.packet_id,
-                properties,
+                properties: properties.into(),
                 reason_codes: codes,
             }),
         );

@@ -4,7 +4,7 @@
 use super::message::Message;
 use super::Broker;
 use bytes::Bytes;
-use mqttspec_codec::{MqttString, Properties, QoS};
+use mqttspec_codec::{MqttString, QoS};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -83,7 +83,7 @@ impl Broker {
                 payload: Bytes::from(value),
                 qos: QoS::AtMostOnce,
                 retain: true,
-                properties: Properties::default(),
+                properties: Default::default(),
                 expiry_interval: None,
                 received: now,
                 publisher: None,

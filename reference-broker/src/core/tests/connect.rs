@@ -29,10 +29,12 @@ fn v5_empty_client_id_gets_an_assigned_one() {
     let (_, b) = sim.connect_with(v5(""));
     let a = a
         .properties
+        .into_inner()
         .assigned_client_identifier
         .expect("MQTT-3.2.2-16");
     let b = b
         .properties
+        .into_inner()
         .assigned_client_identifier
         .expect("MQTT-3.2.2-16");
     assert!(!a.is_empty());
@@ -228,7 +230,7 @@ fn clients_cannot_send_server_packets() {
         conn,
         Packet::Auth(mqttspec_codec::Auth {
             reason_code: ReasonCode::REAUTHENTICATE,
-            properties: Properties::default(),
+            properties: Default::default(),
         }),
     );
     assert_eq!(disconnect_code(sim.one(conn)), ReasonCode::PROTOCOL_ERROR);

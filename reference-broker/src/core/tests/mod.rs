@@ -228,7 +228,7 @@ pub fn with_will(mut c: Connect, topic: &str, payload: &'static str) -> Connect 
         payload: Bytes::from_static(payload.as_bytes()),
         qos: QoS::AtMostOnce,
         retain: false,
-        properties: Properties::default(),
+        properties: Default::default(),
     });
     c
 }
@@ -253,7 +253,7 @@ pub fn retained(topic: &str, payload: &'static str, qos: QoS, pid: u16) -> Packe
 pub fn subscribe(pid: u16, filter: &str, qos: QoS) -> Packet {
     Packet::Subscribe(Subscribe {
         packet_id: pid,
-        properties: Properties::default(),
+        properties: Default::default(),
         filters: vec![Subscription::new(filter, qos)],
     })
 }
@@ -264,7 +264,8 @@ pub fn subscribe_with(pid: u16, filters: Vec<Subscription>, id: Option<u32>) -> 
         properties: Properties {
             subscription_identifiers: id.into_iter().collect(),
             ..Properties::default()
-        },
+        }
+        .into(),
         filters,
     })
 }
@@ -285,7 +286,7 @@ pub fn pubcomp(pid: u16) -> Packet {
 pub fn disconnect(code: ReasonCode) -> Packet {
     Packet::Disconnect(Disconnect {
         reason_code: code,
-        properties: Properties::default(),
+        properties: Default::default(),
     })
 }
 

@@ -7,7 +7,7 @@ use mqttspec_codec::{UnsubAck, Unsubscribe};
 fn unsubscribe(pid: u16, filters: &[&str]) -> Packet {
     Packet::Unsubscribe(Unsubscribe {
         packet_id: pid,
-        properties: Properties::default(),
+        properties: Default::default(),
         filters: filters.iter().map(|f| (*f).into()).collect(),
     })
 }

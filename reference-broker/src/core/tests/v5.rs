@@ -247,7 +247,7 @@ fn unsubscribing_leaves_a_shared_group() {
         a,
         Packet::Unsubscribe(mqttspec_codec::Unsubscribe {
             packet_id: 2,
-            properties: Properties::default(),
+            properties: Default::default(),
             filters: vec!["$share/g/t".into()],
         }),
     );

@@ -13,6 +13,9 @@ use crate::wire::{
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
+mod boxed;
+pub use boxed::BoxedProperties;
+
 /// Property identifiers (§2.2.2.2, Table 2-4).
 pub mod id {
     pub const PAYLOAD_FORMAT_INDICATOR: u8 = 0x01;
@@ -216,6 +219,20 @@ pub struct Properties {
     pub shared_subscription_available: Option<u8>,
 }
 
+/// Reads the length prefix of a property list and checks the list is all there (§2.2.2.1).
+pub(crate) fn read_list_len(r: &mut Reader) -> Result<usize, DecodeError> {
+    let len = r.varint("property length")? as usize;
+    if len > r.remaining() {
+        return Err(DecodeError::new(
+            ErrorKind::Truncated {
+                field: "properties",
+            },
+            "§2.2.2.1",
+        ));
+    }
+    Ok(len)
+}
+
 /// Calls `$f!(field, id)` for each single-valued property of each wire type, so that length,
 /// encoding and decoding are written once per type rather than once per property.
 macro_rules! for_each_byte {
@@ -271,6 +288,37 @@ macro_rules! for_each_binary {
 }
 
 impl Properties {
+    /// No property set: what `Properties::default()` gives, usable in constants and statics.
+    pub const EMPTY: Properties = Properties {
+        payload_format_indicator: None,
+        message_expiry_interval: None,
+        content_type: None,
+        response_topic: None,
+        correlation_data: None,
+        subscription_identifiers: Vec::new(),
+        session_expiry_interval: None,
+        assigned_client_identifier: None,
+        server_keep_alive: None,
+        authentication_method: None,
+        authentication_data: None,
+        request_problem_information: None,
+        will_delay_interval: None,
+        request_response_information: None,
+        response_information: None,
+        server_reference: None,
+        reason_string: None,
+        receive_maximum: None,
+        topic_alias_maximum: None,
+        topic_alias: None,
+        maximum_qos: None,
+        retain_available: None,
+        user_properties: Vec::new(),
+        maximum_packet_size: None,
+        wildcard_subscription_available: None,
+        subscription_identifier_available: None,
+        shared_subscription_available: None,
+    };
+
     /// Whether no property is set.
     pub fn is_empty(&self) -> bool {
         // Field by field rather than `== Properties::default()`, which builds, compares and drops
@@ -459,30 +507,15 @@ impl Properties {
         }
     }
 
-    /// Reads a property list (length prefix included) and checks every §2.2.2 rule for `context`.
-    pub(crate) fn decode(r: &mut Reader, context: PropertyContext) -> Result<Self, DecodeError> {
-        let mut p = Properties::default();
-        p.decode_into(r, context)?;
-        Ok(p)
-    }
-
-    /// [`Self::decode`] into `self`, which must be empty: the packet decoders' hot path, which
-    /// fills the properties where they will stay rather than copying 400 bytes into place.
-    pub(crate) fn decode_into(
+    /// Reads the properties of a list whose length prefix was `len` (already checked against the
+    /// input by [`read_list_len`]) into `self`, which must be empty.
+    pub(crate) fn decode_list(
         &mut self,
         r: &mut Reader,
         context: PropertyContext,
+        len: usize,
     ) -> Result<(), DecodeError> {
         debug_assert!(self.is_empty());
-        let len = r.varint("property length")? as usize;
-        if len > r.remaining() {
-            return Err(DecodeError::new(
-                ErrorKind::Truncated {
-                    field: "properties",
-                },
-                "§2.2.2.1",
-            ));
-        }
         if len == 0 {
             return Ok(());
         }
@@ -671,7 +704,7 @@ mod tests {
 
     fn decode(bytes: &[u8], ctx: PropertyContext) -> Result<Properties, DecodeError> {
         let mut r = Reader::new(Bytes::copy_from_slice(bytes), ProtocolVersion::V5);
-        let p = Properties::decode(&mut r, ctx)?;
+        let p = BoxedProperties::decode(&mut r, ctx)?.into_inner();
         r.finish()?;
         Ok(p)
     }
