@@ -164,6 +164,7 @@ impl Broker {
             },
             will: w,
         });
+        self.mark_session(&client_id);
 
         let keep_alive = match self.config.server_keep_alive {
             Some(k) if v5 => k,
