@@ -43,7 +43,7 @@ pub enum Record {
     /// The retained message of `topic` (as a PUBLISH with RETAIN 1), or `None`: it has none.
     Retained {
         topic: String,
-        message: Option<Publish>,
+        message: Option<Box<Publish>>,
     },
     /// The durable state of a session, or `None`: the session ended.
     Session {
@@ -230,7 +230,7 @@ impl Broker {
             let message = self
                 .retained
                 .get(&topic)
-                .map(|m| message_to_publish(m, now));
+                .map(|m| Box::new(message_to_publish(m, now)));
             records.push(Record::Retained { topic, message });
         }
         for client_id in std::mem::take(&mut t.sessions) {
@@ -275,7 +275,7 @@ impl Broker {
                     topic,
                     message: Some(p),
                 } => {
-                    let msg = publish_to_message(p, now);
+                    let msg = publish_to_message(*p, now);
                     if *msg.topic == *topic && !msg.payload.is_empty() && !msg.expired(now) {
                         self.retained.update(&Arc::new(msg));
                         done.retained += 1;
