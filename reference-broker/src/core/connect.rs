@@ -207,7 +207,7 @@ impl Broker {
         self.resume(now, &client_id);
     }
 
-    fn cap_expiry(&self, requested: u32) -> u32 {
+    pub(super) fn cap_expiry(&self, requested: u32) -> u32 {
         match self.config.limits.session_expiry_maximum {
             Some(max) => requested.min(max),
             None => requested,

@@ -259,7 +259,7 @@ impl Broker {
     /// Rebuilds retained messages and sessions from `records` (the last record of each key wins).
     /// Meant for a fresh broker, before any input. Every restored session is disconnected: its
     /// will is published now or after its delay, its expiry interval starts now (see the module
-    /// doc). Expired retained and queued messages are not restored; in-flight ones are, since
+    /// doc); a v5 one is held to the current `session_expiry_maximum`. Expired retained and queued messages are not restored; in-flight ones are, since
     /// expiry no longer applies once a PUBLISH was sent (MQTT-4.3.3-7).
     pub fn restore(&mut self, now: Instant, records: impl IntoIterator<Item = Record>) -> Restored {
         let mark = self.outputs.len();
@@ -285,7 +285,11 @@ impl Broker {
                     client_id,
                     state: Some(state),
                 } if state.expiry > 0 => {
-                    let session = restore_session(*state, now);
+                    let mut session = restore_session(*state, now);
+                    if session.version.is_v5() {
+                        // The configuration may have lowered the cap since.
+                        session.expiry = self.cap_expiry(session.expiry);
+                    }
                     for s in session.subscriptions.values() {
                         self.router.insert(
                             &client_id,

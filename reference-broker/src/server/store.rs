@@ -46,6 +46,9 @@ pub struct Store {
     file_bytes: u64,
     /// Written to the buffer since the last flush.
     pending: bool,
+    /// A write failed, so the file may end in part of a line: rewrite it from `live` at the
+    /// next flush (later appends would otherwise follow the broken line).
+    damaged: bool,
     /// An IO error was logged and nothing succeeded since (so it is not logged again and again).
     failing: bool,
 }
@@ -89,6 +92,7 @@ impl Store {
             live_bytes,
             file_bytes: live_bytes,
             pending: false,
+            damaged: false,
             failing: false,
         };
         Ok((store, latest.into_values().collect()))
@@ -123,12 +127,15 @@ impl Store {
         }
     }
 
-    /// Hands what was appended to the operating system.
+    /// Hands what was appended to the operating system (after a failed write: rewrites the log).
     pub fn flush(&mut self) {
         if self.pending {
             self.pending = false;
             let result = self.file.flush();
             self.report(result);
+        }
+        if self.damaged {
+            self.compact();
         }
     }
 
@@ -141,12 +148,16 @@ impl Store {
 
     /// Rewrites the log with the live records only.
     fn compact(&mut self) {
-        self.flush();
+        // Whatever is still buffered is in `live` as well; the file is replaced anyway.
+        let _ = self.file.flush();
+        self.pending = false;
         let result = rewrite(&self.path, &self.live).and_then(|()| open_append(&self.path));
         match result {
             Ok(file) => {
                 self.file = file;
                 self.file_bytes = self.live_bytes;
+                self.damaged = false;
+                self.failing = false;
                 tracing::debug!(bytes = self.live_bytes, "persistence log compacted");
             }
             Err(e) => self.report(Err(e)),
@@ -156,6 +167,9 @@ impl Store {
     /// Logs an IO error (once until something succeeds again). The broker keeps running: losing
     /// persistence is better than losing the service; the log says so loudly.
     fn report(&mut self, result: io::Result<()>) {
+        if result.is_err() {
+            self.damaged = true;
+        }
         match result {
             Ok(()) => self.failing = false,
             Err(e) if !self.failing => {
@@ -220,4 +234,70 @@ fn rewrite(path: &Path, live: &BTreeMap<RecordKey, String>) -> io::Result<()> {
 fn open_append(path: &Path) -> io::Result<BufWriter<File>> {
     let file = OpenOptions::new().create(true).append(true).open(path)?;
     Ok(BufWriter::new(file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mqttspec_codec::Publish;
+
+    fn retained(topic: &str, payload: &'static str) -> Record {
+        Record::Retained {
+            topic: topic.into(),
+            message: (!payload.is_empty()).then(|| {
+                Box::new(Publish {
+                    retain: true,
+                    topic: topic.into(),
+                    payload: bytes::Bytes::from_static(payload.as_bytes()),
+                    ..Publish::default()
+                })
+            }),
+        }
+    }
+
+    fn line(r: &Record) -> String {
+        serde_json::to_string(r).unwrap() + "\n"
+    }
+
+    #[test]
+    fn a_broken_last_line_is_skipped_and_any_other_is_an_error() {
+        let good = line(&retained("a", "x"));
+        let parsed = parse(format!("{good}\n{good}{{\"kind\":\"ret").as_bytes()).unwrap();
+        assert_eq!(parsed.len(), 2);
+        let parsed = parse(format!("{good}garbage\n\n").as_bytes()).unwrap();
+        assert_eq!(parsed.len(), 1, "a corrupt last line, newline or not");
+        let (line_no, why) = parse(format!("{good}garbage\n{good}").as_bytes()).unwrap_err();
+        assert_eq!(line_no, 2, "{why}");
+        assert!(parse(b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn open_keeps_the_last_record_per_key_and_compacts() {
+        let dir = std::env::temp_dir().join(format!("mqttspec-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log");
+        let text = [
+            retained("a", "1"),
+            retained("b", "1"),
+            retained("a", "2"),
+            retained("b", ""),
+        ]
+        .iter()
+        .map(line)
+        .collect::<String>();
+        std::fs::write(&path, text).unwrap();
+        let (mut store, records) = Store::open(&path).unwrap();
+        assert_eq!(records, [retained("a", "2")]);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            line(&retained("a", "2"))
+        );
+        store.append(&retained("c", "3"));
+        store.append(&retained("a", ""));
+        store.sync();
+        drop(store);
+        let (_, records) = Store::open(&path).unwrap();
+        assert_eq!(records, [retained("c", "3")]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
