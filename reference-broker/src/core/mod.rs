@@ -96,7 +96,9 @@ pub enum Input {
     Closed(ConnId),
     /// Time passed; the core fires whatever timers are due.
     Tick,
-    /// The broker is stopping: every client is told (v5: DISCONNECT 0x8B) and closed.
+    /// The broker is stopping: every client is told (v5: DISCONNECT 0x8B) and closed. With
+    /// persistence, every persisted session and expiring retained message is recorded once more
+    /// first (wills included: they are published after the restart, not now).
     Shutdown,
 }
 

@@ -274,3 +274,137 @@ fn restored_sessions_expire_and_publish_their_wills() {
     let (_, connack) = sim.connect_with(v5_persistent("w", 30));
     assert!(!connack.session_present, "expired 30 s after the restore");
 }
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) % n
+    }
+}
+
+/// One random step of QoS 1/2 traffic between three mostly persistent clients that connect,
+/// drop, subscribe, publish, and acknowledge some of what they get.
+fn traffic_step(sim: &mut Sim, rng: &mut Rng, conns: &mut [Option<ConnId>; 3]) {
+    let i = rng.below(3) as usize;
+    let id = ["a", "b", "c"][i];
+    let qos = |rng: &mut Rng| QoS::from_u8(rng.below(3) as u8).unwrap_or_default();
+    match (rng.below(8), conns[i]) {
+        (0, None) => {
+            let mut c = match rng.below(3) {
+                0 => v3_persistent(id),
+                1 => v5_persistent(id, 100),
+                _ => v5_persistent(id, u32::MAX),
+            };
+            c.clean_start = rng.below(8) == 0;
+            conns[i] = Some(sim.connect(c));
+        }
+        (1, Some(c)) => {
+            sim.drop_conn(c);
+            conns[i] = None;
+        }
+        (2, Some(c)) => {
+            let filter = ["t/#", "t/1", "$share/g/t/2"][rng.below(3) as usize];
+            let q = qos(rng);
+            sim.send(c, subscribe(1, filter, q));
+        }
+        (3 | 4, Some(c)) => {
+            let topic = ["t/1", "t/2"][rng.below(2) as usize];
+            let pid = rng.below(5) as u16 + 1;
+            let q = qos(rng);
+            if rng.below(4) == 0 {
+                sim.send(c, retained(topic, "r", q, pid));
+            } else {
+                sim.send(c, publish(topic, "m", q, pid));
+            }
+        }
+        (5, Some(c)) => {
+            for p in sim.recv(c) {
+                if rng.below(2) == 0 {
+                    continue;
+                }
+                match p {
+                    Packet::Publish(p) if p.qos == QoS::AtLeastOnce => {
+                        sim.send(c, puback(p.packet_id.unwrap_or(0)))
+                    }
+                    Packet::Publish(p) if p.qos == QoS::ExactlyOnce => {
+                        sim.send(c, pubrec(p.packet_id.unwrap_or(0)))
+                    }
+                    Packet::Pubrel(a) => sim.send(c, pubcomp(a.packet_id)),
+                    _ => {}
+                }
+            }
+        }
+        (6, Some(c)) => sim.send(c, pubrel(rng.below(5) as u16 + 1)),
+        (7, _) => sim.secs(1.0),
+        _ => {}
+    }
+}
+
+/// After random traffic, the records restore every persistent session and retained message as
+/// the broker holds them: no change goes unrecorded.
+#[test]
+fn records_follow_random_traffic() {
+    let (mut sessions, mut messages) = (0, 0);
+    for seed in 0..100u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut sim = Sim::with(persisting());
+        let mut conns = [None; 3];
+        for _ in 0..300 {
+            traffic_step(&mut sim, &mut rng, &mut conns);
+        }
+        // No shutdown (it records every key again): the records made along the way must do.
+        let mut back = restored(sim.records.clone());
+        let persistent: Vec<&String> = sim
+            .broker
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.expiry > 0)
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(back.broker.sessions.len(), persistent.len(), "seed {seed}");
+        for client in persistent {
+            let (a, b) = (&sim.broker.sessions[client], &back.broker.sessions[client]);
+            sessions += 1;
+            messages += a.inflight.len() + a.queue.len();
+            let ctx = format!("seed {seed}, session {client}");
+            assert_eq!((a.version, a.expiry), (b.version, b.expiry), "{ctx}");
+            assert_eq!(a.subscriptions, b.subscriptions, "{ctx}");
+            assert_eq!(a.incoming_qos2, b.incoming_qos2, "{ctx}");
+            assert_eq!(a.next_packet_id(), b.next_packet_id(), "{ctx}");
+            let flight = |s: &crate::core::session::Session| {
+                s.inflight
+                    .iter()
+                    .map(|f| (f.packet_id, f.state, f.delivery.qos, f.delivery.retain))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(flight(a), flight(b), "{ctx}");
+            let queue = |s: &crate::core::session::Session| {
+                s.queue
+                    .iter()
+                    .map(|d| (d.msg.topic.clone(), d.msg.payload.clone(), d.qos, d.retain))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(queue(a), queue(b), "{ctx}");
+        }
+        let retained = |sim: &mut Sim| {
+            let now = sim.now;
+            sim.broker
+                .retained
+                .matching("#", now)
+                .iter()
+                .map(|m| (m.topic.to_string(), m.payload.clone(), m.qos))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(retained(&mut sim), retained(&mut back), "seed {seed}");
+    }
+    eprintln!("{sessions} persistent sessions holding {messages} messages compared");
+    assert!(
+        sessions > 100 && messages > 500,
+        "the traffic exercises persistence"
+    );
+}
