@@ -22,7 +22,8 @@
 //!
 //! Persistence (`Config::persistence`): the log is loaded and the core restored before the
 //! listeners accept anything; the core task appends each [`Output::Persist`] record and flushes
-//! before handing on any packet that follows one, so a message is in the file (written to the
+//! before handing on any packet that follows one (synchronously: the core task waits for the
+//! write, which is what makes the acknowledgement mean something), so a message is in the file (written to the
 //! operating system, not yet synced) before its PUBACK/PUBREC leaves. See `server/store.rs`.
 
 mod connection;

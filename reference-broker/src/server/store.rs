@@ -186,16 +186,18 @@ fn line_len(line: &str) -> u64 {
     line.len() as u64 + 1
 }
 
-/// The records of a log with their text. A last line that does not parse is a write cut short by
-/// a crash: skipped with a warning. Any other bad line is an error: (1-based line, why).
+/// The records of a log with their text. A last line without its newline that does not parse is
+/// a write cut short by a crash: skipped with a warning. Any other bad line is an error (1-based
+/// line, why): a complete line was written whole, so a bad one means the file is not a log (or
+/// was damaged), and it is not silently replaced.
 pub fn parse(bytes: &[u8]) -> Result<Vec<(Record, String)>, (usize, String)> {
-    let lines: Vec<(usize, &[u8])> = bytes
-        .split(|&b| b == b'\n')
-        .enumerate()
-        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-        .collect();
-    let mut records = Vec::with_capacity(lines.len());
-    for (i, &(n, line)) in lines.iter().enumerate() {
+    let segments: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    let last = segments.len().saturating_sub(1);
+    let mut records = Vec::with_capacity(segments.len());
+    for (n, &line) in segments.iter().enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
         let parsed = std::str::from_utf8(line)
             .map_err(|e| e.to_string())
             .and_then(|text| {
@@ -206,7 +208,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(Record, String)>, (usize, String)> {
             });
         match parsed {
             Ok(r) => records.push(r),
-            Err(why) if i + 1 == lines.len() => {
+            Err(why) if n == last => {
                 tracing::warn!(line = n + 1, %why, "persistence file: incomplete last record ignored");
             }
             Err(why) => return Err((n + 1, why)),
@@ -264,11 +266,30 @@ mod tests {
         let good = line(&retained("a", "x"));
         let parsed = parse(format!("{good}\n{good}{{\"kind\":\"ret").as_bytes()).unwrap();
         assert_eq!(parsed.len(), 2);
-        let parsed = parse(format!("{good}garbage\n\n").as_bytes()).unwrap();
-        assert_eq!(parsed.len(), 1, "a corrupt last line, newline or not");
+        let parsed = parse(format!("{good}\0\0\0").as_bytes()).unwrap();
+        assert_eq!(parsed.len(), 1, "an unterminated tail of zeros");
         let (line_no, why) = parse(format!("{good}garbage\n{good}").as_bytes()).unwrap_err();
         assert_eq!(line_no, 2, "{why}");
+        let (line_no, _) = parse(format!("{good}garbage\n\n").as_bytes()).unwrap_err();
+        assert_eq!(line_no, 2, "a complete last line must be a record");
         assert!(parse(b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn binary_payloads_round_trip() {
+        let record = Record::Retained {
+            topic: "b".into(),
+            message: Some(Box::new(Publish {
+                retain: true,
+                topic: "b".into(),
+                payload: bytes::Bytes::from_static(&[0, 0xff, b'\n']),
+                ..Publish::default()
+            })),
+        };
+        let text = line(&record);
+        assert_eq!(text.matches('\n').count(), 1, "one line: {text}");
+        let parsed = parse(text.as_bytes()).unwrap();
+        assert_eq!(parsed[0].0, record);
     }
 
     #[test]
