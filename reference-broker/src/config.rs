@@ -327,9 +327,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mqttspec-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("users.txt"), "alice:secret\n").unwrap();
-        std::fs::write(dir.join("broker.toml"), "password_file = \"users.txt\"\n").unwrap();
+        std::fs::write(
+            dir.join("broker.toml"),
+            "password_file = \"users.txt\"\npersistence = \"state.log\"\n",
+        )
+        .unwrap();
         let c = Config::load(&dir.join("broker.toml")).unwrap();
         assert_eq!(c.users.unwrap()["alice"], "secret");
+        assert_eq!(c.persistence, Some(dir.join("state.log")));
         std::fs::write(dir.join("bad.toml"), "password_file = \"missing.txt\"\n").unwrap();
         let e = Config::load(&dir.join("bad.toml")).unwrap_err();
         assert!(e.to_string().contains("missing.txt"), "{e}");

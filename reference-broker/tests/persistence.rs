@@ -122,8 +122,12 @@ async fn sessions_and_retained_messages_survive_a_restart() {
         publish("t", "hello", false, 1),
         publish("r", "kept", true, 2),
     ] {
+        let payload = String::from_utf8_lossy(&p.payload).into_owned();
         publisher.send(&Packet::Publish(p)).await;
         assert!(matches!(publisher.recv().await, Some(Packet::Puback(_))));
+        // Written to the file before the PUBACK was sent (no shutdown, no sync yet).
+        let log = std::fs::read_to_string(dir.file()).expect("read the log");
+        assert!(log.contains(&format!("\"payload\":\"{payload}\"")), "{log}");
     }
     disconnect(publisher).await;
     within("shutdown", b.shutdown()).await;
