@@ -41,6 +41,9 @@ pub struct Config {
     /// The credentials read from `password_file` (filled by [`Config::load_password_file`]), or set in code.
     #[serde(skip)]
     pub users: Option<BTreeMap<String, String>>,
+    /// A file keeping retained messages and persistent sessions across restarts (an append-only
+    /// log, see `server/store.rs`); absent (the default) means nothing is persisted.
+    pub persistence: Option<PathBuf>,
     /// Sizes, counts and windows.
     pub limits: Limits,
 }
@@ -85,6 +88,7 @@ impl Default for Config {
             subscription_identifiers: true,
             password_file: None,
             users: None,
+            persistence: None,
             limits: Limits::default(),
         }
     }
@@ -152,6 +156,12 @@ impl Config {
             .map_err(|e| ConfigError::Parse(format!("{}: {e}", path.display())))?;
         config.validate()?;
         config.load_password_file(path.parent())?;
+        // Like the password file, a relative persistence file is found beside the config.
+        if let (Some(file), Some(dir)) = (&mut config.persistence, path.parent()) {
+            if file.is_relative() {
+                *file = dir.join(&*file);
+            }
+        }
         Ok(config)
     }
 
@@ -193,6 +203,14 @@ impl Config {
         }
         if self.connect_timeout == 0 || self.connect_timeout > 3600 {
             return invalid("connect_timeout", "must be between 1 and 3600 seconds");
+        }
+        if let Some(file) = &self.persistence {
+            if file.as_os_str().is_empty() {
+                return invalid("persistence", "must name a file");
+            }
+            if file.is_dir() {
+                return invalid("persistence", "names a directory, not a file");
+            }
         }
         if self.sys_interval > 86_400 {
             return invalid(
@@ -292,6 +310,16 @@ mod tests {
         assert!(e.to_string().contains("maximum_qos"), "{e}");
         let e = Config::from_toml_str("sys_interval = \"often\"\n").unwrap_err();
         assert!(e.to_string().contains("sys_interval"), "{e}");
+        let e = Config::from_toml_str("persistence = \"\"\n").unwrap_err();
+        assert!(e.to_string().contains("`persistence`"), "{e}");
+        let dir = std::env::temp_dir()
+            .display()
+            .to_string()
+            .replace('\\', "/");
+        let e = Config::from_toml_str(&format!("persistence = \"{dir}\"\n")).unwrap_err();
+        assert!(e.to_string().contains("directory"), "{e}");
+        let c = Config::from_toml_str("persistence = \"broker.log\"\n").unwrap();
+        assert_eq!(c.persistence, Some(PathBuf::from("broker.log")));
     }
 
     #[test]
@@ -299,9 +327,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mqttspec-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("users.txt"), "alice:secret\n").unwrap();
-        std::fs::write(dir.join("broker.toml"), "password_file = \"users.txt\"\n").unwrap();
+        std::fs::write(
+            dir.join("broker.toml"),
+            "password_file = \"users.txt\"\npersistence = \"state.log\"\n",
+        )
+        .unwrap();
         let c = Config::load(&dir.join("broker.toml")).unwrap();
         assert_eq!(c.users.unwrap()["alice"], "secret");
+        assert_eq!(c.persistence, Some(dir.join("state.log")));
         std::fs::write(dir.join("bad.toml"), "password_file = \"missing.txt\"\n").unwrap();
         let e = Config::load(&dir.join("bad.toml")).unwrap_err();
         assert!(e.to_string().contains("missing.txt"), "{e}");

@@ -234,6 +234,8 @@ impl Driver {
                             v.closed = true;
                         }
                     }
+                    // Persistence is off in the fuzzed configurations.
+                    Output::Persist(_) => {}
                 }
             }
             written.retain(|c, _| self.view(*c).is_some_and(|v| !v.stalled && !v.closed));

@@ -19,11 +19,18 @@
 //! publisher is slowed, not buffered, and cannot crowd out the acknowledgements of other clients),
 //! and readers wait when the core's event channel is full; a slow reader's socket fills, its writer stops reporting `Written`, and
 //! the core stops sending it PUBLISHes (QoS 0 dropped, QoS 1/2 kept in its bounded session queue).
+//!
+//! Persistence (`Config::persistence`): the log is loaded and the core restored before the
+//! listeners accept anything; the core task appends each [`Output::Persist`] record and flushes
+//! before handing on any packet that follows one (synchronously: the core task waits for the
+//! write, which is what makes the acknowledgement mean something), so a message is in the file (written to the
+//! operating system, not yet synced) before its PUBACK/PUBREC leaves. See `server/store.rs`.
 
 mod connection;
+pub mod store;
 
 use crate::config::Config;
-use crate::core::{Broker, ConnId, Input, Output};
+use crate::core::{Broker, ConnId, Input, Output, Record};
 use mqttspec_codec::{Packet, ProtocolVersion};
 use std::collections::HashMap;
 use std::future::Future;
@@ -32,6 +39,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::task::JoinSet;
@@ -65,7 +73,7 @@ struct WriterMsg {
 }
 
 /// Runs the broker on `listener` until `shutdown` completes, then disconnects every client
-/// (v5: DISCONNECT 0x8B) and returns.
+/// (v5: DISCONNECT 0x8B) and returns. Fails at once if the persistence file cannot be used.
 pub async fn run(
     listener: TcpListener,
     config: Config,
@@ -83,6 +91,12 @@ pub async fn run_listeners(
     config
         .load_password_file(None)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    let store = match &config.persistence {
+        Some(path) => {
+            Some(Store::open(path).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?)
+        }
+        None => None,
+    };
     let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
     let (stop_tx, stop_rx) = watch::channel(false);
     let ids = Arc::new(AtomicU64::new(0));
@@ -95,7 +109,7 @@ pub async fn run_listeners(
             .saturating_mul(2)
             .saturating_add(16),
     ));
-    let core = tokio::spawn(core_loop(config.clone(), events_rx, stop_rx.clone()));
+    let core = tokio::spawn(core_loop(config.clone(), store, events_rx, stop_rx.clone()));
     let shared = Arc::new(config);
     let mut accepts = JoinSet::new();
     for listener in listeners {
@@ -180,11 +194,23 @@ const EVENT_BATCH: usize = 64;
 /// The core task: owns the broker, turns events into inputs and outputs into writes.
 async fn core_loop(
     config: Config,
+    store: Option<(Store, Vec<Record>)>,
     mut events: mpsc::Receiver<Event>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut broker = Broker::new(config, Instant::now().into_std());
+    let now = Instant::now().into_std();
+    let mut broker = Broker::new(config, now);
     let mut writers: HashMap<ConnId, mpsc::Sender<WriterMsg>> = HashMap::new();
+    let mut store = store.map(|(store, records)| {
+        let restored = broker.restore(now, records);
+        tracing::info!(
+            sessions = restored.sessions,
+            retained = restored.retained,
+            "restored from the persistence file"
+        );
+        store
+    });
+    dispatch(&mut broker, &mut writers, &mut store);
     loop {
         let deadline = broker.poll_timeout().map(Instant::from_std);
         tokio::select! {
@@ -202,11 +228,14 @@ async fn core_loop(
             _ = sleep_until(deadline) => broker.handle(Instant::now().into_std(), Input::Tick),
             _ = stop.changed() => {
                 broker.handle(Instant::now().into_std(), Input::Shutdown);
-                dispatch(&mut broker, &mut writers);
+                dispatch(&mut broker, &mut writers, &mut store);
                 break;
             }
         }
-        dispatch(&mut broker, &mut writers);
+        dispatch(&mut broker, &mut writers, &mut store);
+    }
+    if let Some(store) = &mut store {
+        store.sync();
     }
 }
 
@@ -237,17 +266,30 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// Hands the broker's outputs to the writers. Never waits: queues are sized so that `try_send`
-/// only fails if a writer is gone, and then the connection is reported closed.
-fn dispatch(broker: &mut Broker, writers: &mut HashMap<ConnId, mpsc::Sender<WriterMsg>>) {
+/// Hands the broker's outputs to the writers and records to the store. Never waits on a socket:
+/// queues are sized so that `try_send` only fails if a writer is gone, and then the connection is
+/// reported closed. Records are flushed before any packet that follows them.
+fn dispatch(
+    broker: &mut Broker,
+    writers: &mut HashMap<ConnId, mpsc::Sender<WriterMsg>>,
+    store: &mut Option<Store>,
+) {
     let mut gone = Vec::new();
     while let Some(out) = broker.poll_output() {
         match out {
+            Output::Persist(record) => {
+                if let Some(s) = store {
+                    s.append(&record);
+                }
+            }
             Output::Send {
                 conn,
                 version,
                 packet,
             } => {
+                if let Some(s) = store {
+                    s.flush();
+                }
                 if let Some(w) = writers.get(&conn) {
                     if w.try_send(WriterMsg {
                         version,
@@ -261,11 +303,17 @@ fn dispatch(broker: &mut Broker, writers: &mut HashMap<ConnId, mpsc::Sender<Writ
                 }
             }
             Output::Close { conn, reason } => {
+                if let Some(s) = store {
+                    s.flush();
+                }
                 tracing::debug!(%conn, ?reason, "closing");
                 // Dropping the sender lets the writer write what is queued, then close.
                 writers.remove(&conn);
             }
         }
+    }
+    if let Some(s) = store {
+        s.flush();
     }
     for conn in gone {
         broker.handle(Instant::now().into_std(), Input::Closed(conn));

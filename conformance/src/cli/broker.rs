@@ -1,8 +1,8 @@
 //! `mqttspec broker`: runs the reference broker until Ctrl-C.
 //!
 //! Logs go to stderr through `tracing` (`RUST_LOG=debug` for every connection and packet decision).
-//! Exit codes: 0 after a clean shutdown, 1 if a listener cannot be bound, 2 for an invalid
-//! configuration.
+//! Exit codes: 0 after a clean shutdown, 1 if a listener cannot be bound or the persistence file
+//! cannot be used, 2 for an invalid configuration.
 
 use mqttspec_broker::server::run_listeners;
 use mqttspec_broker::Config;
@@ -19,6 +19,10 @@ pub struct Args {
     /// TOML configuration file (see reference-broker/README.md).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Keep retained messages and persistent sessions in FILE across restarts (an append-only
+    /// log). Overrides `persistence` of the config file [default: nothing is persisted]
+    #[arg(long, value_name = "FILE")]
+    persistence: Option<PathBuf>,
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -42,6 +46,13 @@ pub fn main(args: Args) -> ExitCode {
     };
     if !args.listen.is_empty() {
         config.listen = args.listen;
+    }
+    if let Some(file) = args.persistence {
+        config.persistence = Some(file);
+        if let Err(e) = config.validate() {
+            eprintln!("mqttspec broker: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
     }
     if config.listen.is_empty() {
         eprintln!("mqttspec broker: invalid configuration: `listen` names no address");

@@ -164,6 +164,7 @@ impl Broker {
             },
             will: w,
         });
+        self.mark_session(&client_id);
 
         let keep_alive = match self.config.server_keep_alive {
             Some(k) if v5 => k,
@@ -206,7 +207,7 @@ impl Broker {
         self.resume(now, &client_id);
     }
 
-    fn cap_expiry(&self, requested: u32) -> u32 {
+    pub(super) fn cap_expiry(&self, requested: u32) -> u32 {
         match self.config.limits.session_expiry_maximum {
             Some(max) => requested.min(max),
             None => requested,

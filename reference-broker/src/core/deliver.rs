@@ -108,6 +108,7 @@ impl Broker {
             return session.conn.is_some();
         }
         session.queue.push_back(delivery);
+        self.mark_session(client);
         self.pump(now, client);
         self.sessions
             .get(client)
@@ -154,6 +155,7 @@ impl Broker {
                             if let Some(s) = self.sessions.get_mut(client) {
                                 s.inflight.retain(|f| f.packet_id != pid);
                             }
+                            self.mark_session(client);
                         }
                     }
                     OutState::Released => self.send(conn_id, Packet::Pubrel(PubAck::new(pid))),
@@ -163,6 +165,9 @@ impl Broker {
             let Some(delivery) = session.queue.pop_front() else {
                 return;
             };
+            if let Some(t) = &mut self.persist {
+                t.mark(client);
+            }
             if delivery.msg.expired(now) {
                 // MQTT-3.3.2-5: expired before onward delivery started.
                 self.stats.publish_dropped += 1;

@@ -30,6 +30,7 @@ impl Broker {
         let generation = session.generation;
         // Publishers waiting for this client to catch up wait no longer (flow control).
         self.release_waiters(&client);
+        self.mark_session(&client);
         let Some(session) = self.sessions.get_mut(&client) else {
             return;
         };
@@ -67,6 +68,7 @@ impl Broker {
             return;
         };
         tracing::debug!(client, "session ended");
+        self.mark_session(client);
         for id in session.waiters {
             let Some(conn) = self.conns.get_mut(&id) else {
                 continue;
@@ -108,12 +110,13 @@ impl Broker {
     }
 
     /// Publishes and removes the session's will (MQTT-3.1.2-10).
-    fn publish_will(&mut self, now: Instant, client: &str) {
+    pub(super) fn publish_will(&mut self, now: Instant, client: &str) {
         let Some(session) = self.sessions.get_mut(client) else {
             return;
         };
         session.will_due = None;
         if let Some(w) = session.will.take() {
+            self.mark_session(client);
             self.publish_will_message(now, client, w);
         }
     }
@@ -138,6 +141,7 @@ impl Broker {
         });
         if msg.retain {
             self.retained.update(&msg);
+            self.mark_retained(&msg.topic);
         }
         self.route(now, &msg);
     }

@@ -3,7 +3,9 @@
 //! Its whole surface, in the style of quinn-proto:
 //! - [`Broker::handle`]`(now, input)`: a connection opened, a packet arrived, bytes failed to
 //!   decode, packets were written, a connection closed, or time passed ([`Input`]);
-//! - [`Broker::poll_output`]: what to do next ([`Output`]: send a packet, close a connection);
+//! - [`Broker::poll_output`]: what to do next ([`Output`]: send a packet, close a connection,
+//!   persist a record when `Config::persistence` is set);
+//! - [`Broker::restore`]: rebuild retained messages and sessions from persisted records;
 //! - [`Broker::poll_timeout`]: when the core next needs [`Input::Tick`].
 //!
 //! Time only ever comes in as a value, so keep-alive (1.5x), will delay, session expiry and message
@@ -23,6 +25,7 @@
 //! - `deliver.rs`: outbound copies: routing, session queues, in-flight windows, re-sending after
 //!   a reconnect, flow control towards publishers.
 //! - `subscribe.rs`: SUBSCRIBE and UNSUBSCRIBE.
+//! - `persist.rs`: the records of durable state ([`Record`]) and [`Broker::restore`].
 //! - `timers.rs`: the deadline heap behind `poll_timeout`.
 //! - `sys.rs`: `$SYS/` statistics.
 
@@ -31,6 +34,7 @@ mod connect;
 mod deliver;
 mod lifecycle;
 mod message;
+mod persist;
 mod publish;
 mod retained;
 mod router;
@@ -46,6 +50,10 @@ use crate::config::Config;
 use conn::{Conn, ConnState};
 use mqttspec_codec::{
     DecodeError, Disconnect, MqttString, Packet, Properties, ProtocolVersion, ReasonCode,
+};
+pub use persist::{
+    DeliveryState, InflightState, Record, RecordKey, Restored, SessionState, ShareState,
+    SubscriptionState,
 };
 use retained::Retained;
 use router::Router;
@@ -88,7 +96,9 @@ pub enum Input {
     Closed(ConnId),
     /// Time passed; the core fires whatever timers are due.
     Tick,
-    /// The broker is stopping: every client is told (v5: DISCONNECT 0x8B) and closed.
+    /// The broker is stopping: every client is told (v5: DISCONNECT 0x8B) and closed. With
+    /// persistence, every persisted session and expiring retained message is recorded once more
+    /// first (wills included: they are published after the restart, not now).
     Shutdown,
 }
 
@@ -104,6 +114,9 @@ pub enum Output {
     },
     /// Write what was sent before, then close the connection. The core has already forgotten it.
     Close { conn: ConnId, reason: CloseReason },
+    /// Append this record to durable storage before acting on the outputs that follow it (only
+    /// when `Config::persistence` is set; see `persist.rs`).
+    Persist(Record),
 }
 
 /// Why the broker closes a connection (for logs; the client learns it from CONNACK/DISCONNECT).
@@ -143,11 +156,14 @@ pub struct Broker {
     overflowed: Vec<ConnId>,
     /// Connections past CONNACK 0x00.
     active: usize,
+    /// What changed during the current input, when persistence is on.
+    persist: Option<persist::Tracker>,
 }
 
 impl Broker {
     /// A broker with no clients, started at `now`.
     pub fn new(config: Config, now: Instant) -> Self {
+        let persist = config.persistence.is_some();
         let mut broker = Self {
             config,
             started: now,
@@ -161,7 +177,9 @@ impl Broker {
             next_assigned_id: 0,
             overflowed: Vec::new(),
             active: 0,
+            persist: persist.then(persist::Tracker::default),
         };
+        broker.retained.track_expired = persist;
         if broker.config.sys_interval > 0 {
             broker.publish_sys(now);
             let next = now + broker.sys_period();
@@ -181,6 +199,8 @@ impl Broker {
 
     /// Acts on one input.
     pub fn handle(&mut self, now: Instant, input: Input) {
+        // Records of what this input changes go before its other outputs.
+        let mark = self.outputs.len();
         match input {
             Input::Opened(id) => {
                 // Clamped like `Config::validate` does, for configs built in code.
@@ -210,12 +230,16 @@ impl Broker {
                 }
             }
             Input::Tick => self.on_tick(now),
-            Input::Shutdown => self.shutdown(now),
+            Input::Shutdown => {
+                self.persist_shutdown(now, mark);
+                self.shutdown(now);
+            }
         }
         for id in std::mem::take(&mut self.overflowed) {
             tracing::debug!(%id, "client does not read: closing");
             self.close(now, id, CloseReason::SlowReader, true);
         }
+        self.flush_persist(now, mark);
     }
 
     /// The next thing to do, if any.

@@ -110,6 +110,7 @@ impl Broker {
                         if let Some(s) = self.sessions.get_mut(&client) {
                             s.incoming_qos2.insert(pid);
                         }
+                        self.mark_session(&client);
                     }
                     self.send_ack(id, Ack::Pubrec, pid, code, why);
                 }
@@ -133,6 +134,7 @@ impl Broker {
         if msg.retain {
             // MQTT-3.3.1-5/6/7; a RETAIN 0 message never touches the store (MQTT-3.3.1-8).
             self.retained.update(&msg);
+            self.mark_retained(&msg.topic);
         }
         let (copies, congested) = self.route(now, &msg);
         // v5: like mosquitto, 0x10 No matching subscribers when nobody got a copy.
@@ -148,6 +150,7 @@ impl Broker {
                 if let Some(s) = self.sessions.get_mut(&client) {
                     s.incoming_qos2.insert(pid);
                 }
+                self.mark_session(&client);
                 if let Some(c) = self.conns.get_mut(&id) {
                     c.qos2_received.insert(pid);
                 }
@@ -170,6 +173,7 @@ impl Broker {
         if let Some(i) = s.inflight_index(a.packet_id) {
             if s.inflight[i].delivery.qos == QoS::AtLeastOnce {
                 s.inflight.remove(i);
+                self.mark_session(&client);
                 self.pump(now, &client);
             }
         }
@@ -189,12 +193,14 @@ impl Broker {
             Some(i) if a.reason_code.is_error() => {
                 // MQTT-4.4.0-2: treated as acknowledged, never re-sent.
                 s.inflight.remove(i);
+                self.mark_session(&client);
                 self.pump(now, &client);
             }
             Some(i) => {
                 // MQTT-4.3.3-4.
                 s.inflight[i].state = OutState::Released;
                 s.inflight[i].on_wire = true;
+                self.mark_session(&client);
                 self.send(id, Packet::Pubrel(PubAck::new(a.packet_id)));
             }
             None => self.send_ack(
@@ -218,6 +224,9 @@ impl Broker {
             .sessions
             .get_mut(&client)
             .is_some_and(|s| s.incoming_qos2.remove(&a.packet_id));
+        if known {
+            self.mark_session(&client);
+        }
         // MQTT-4.3.3-11; after PUBCOMP the id is free for a new message (MQTT-4.3.3-12).
         let code = if known {
             ReasonCode::SUCCESS
@@ -243,6 +252,7 @@ impl Broker {
         if let Some(i) = s.inflight_index(a.packet_id) {
             if s.inflight[i].state == OutState::Released {
                 s.inflight.remove(i);
+                self.mark_session(&client);
                 self.pump(now, &client);
             }
         }

@@ -10,6 +10,9 @@ use std::time::Instant;
 #[derive(Debug, Default)]
 pub(crate) struct Retained {
     by_topic: BTreeMap<String, Arc<Message>>,
+    /// Whether `purge` notes the topics it clears (for persistence).
+    pub track_expired: bool,
+    expired: Vec<String>,
 }
 
 impl Retained {
@@ -34,7 +37,33 @@ impl Retained {
 
     /// Drops retained messages whose Message Expiry Interval has passed.
     pub fn purge(&mut self, now: Instant) {
-        self.by_topic.retain(|_, m| !m.expired(now));
+        let expired = &mut self.expired;
+        let track = self.track_expired;
+        self.by_topic.retain(|t, m| {
+            let keep = !m.expired(now);
+            if !keep && track {
+                expired.push(t.clone());
+            }
+            keep
+        });
+    }
+
+    /// The topics `purge` cleared since the last call (only with `track_expired`).
+    pub fn take_expired(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.expired)
+    }
+
+    pub fn get(&self, topic: &str) -> Option<&Arc<Message>> {
+        self.by_topic.get(topic)
+    }
+
+    /// Topics whose message has a Message Expiry Interval (its time left changes as time passes).
+    pub fn expiring_topics(&self) -> Vec<String> {
+        self.by_topic
+            .iter()
+            .filter(|(_, m)| m.expiry_interval.is_some())
+            .map(|(t, _)| t.clone())
+            .collect()
     }
 
     pub fn len(&self) -> usize {

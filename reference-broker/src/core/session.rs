@@ -110,6 +110,15 @@ impl Session {
         }
     }
 
+    /// The packet identifier tried first by the next allocation (persisted with the session).
+    pub fn next_packet_id(&self) -> u16 {
+        self.next_packet_id
+    }
+
+    pub fn set_next_packet_id(&mut self, id: u16) {
+        self.next_packet_id = id.max(1);
+    }
+
     pub fn inflight_index(&self, packet_id: u16) -> Option<usize> {
         self.inflight.iter().position(|f| f.packet_id == packet_id)
     }

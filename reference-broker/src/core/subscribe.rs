@@ -74,6 +74,7 @@ impl Broker {
                 .is_some();
             self.router
                 .insert(&client, &filter, group.as_deref(), options.clone());
+            self.mark_session(&client);
             codes.push(ReasonCode(granted as u8));
             // Retained messages: never for shared subscriptions (§4.8.2); otherwise as Retain
             // Handling says (MQTT-3.3.1-9/10/11; always in 3.1.1, 3.1.1 MQTT-3.3.1-6).
@@ -129,6 +130,9 @@ impl Broker {
             match session.subscriptions.remove(f.as_str()) {
                 Some(s) => {
                     self.router.remove(&client, &s.filter, s.group.as_deref());
+                    if let Some(t) = &mut self.persist {
+                        t.mark(&client);
+                    }
                     codes.push(ReasonCode::SUCCESS);
                 }
                 None => codes.push(ReasonCode::NO_SUBSCRIPTION_EXISTED),

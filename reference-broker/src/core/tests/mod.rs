@@ -4,6 +4,7 @@
 //! reports every packet as written (unless told not to), and moves time forward timer by timer.
 
 mod connect;
+mod persist;
 mod qos;
 mod random;
 mod retain;
@@ -30,6 +31,8 @@ pub struct Sim {
     closed: BTreeSet<ConnId>,
     /// Report every packet as written at once (a fast reader). Off: the socket never drains.
     pub auto_written: bool,
+    /// Every record the broker emitted (persistence on), in order.
+    pub records: Vec<super::Record>,
 }
 
 impl Sim {
@@ -46,6 +49,7 @@ impl Sim {
             inbox: BTreeMap::new(),
             closed: BTreeSet::new(),
             auto_written: true,
+            records: Vec::new(),
         };
         sim.drain();
         sim
@@ -69,6 +73,7 @@ impl Sim {
                     Output::Close { conn, .. } => {
                         self.closed.insert(conn);
                     }
+                    Output::Persist(record) => self.records.push(record),
                 }
             }
             if !self.auto_written || written.is_empty() {
