@@ -8,8 +8,8 @@ use common::*;
 use mqttspec_broker::core::Record;
 use mqttspec_broker::Config;
 use mqttspec_codec::{
-    Connack, Connect, Disconnect, Packet, Properties, ProtocolVersion, PubAck, Publish, QoS,
-    Subscribe, Subscription,
+    Connack, Connect, Disconnect, Packet, ProtocolVersion, PubAck, Publish, QoS, Subscribe,
+    Subscription,
 };
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -74,7 +74,7 @@ async fn connect(addr: SocketAddr, connect: Connect) -> (Raw, Connack) {
 async fn subscribe(c: &mut Raw, filter: &str) {
     c.send(&Packet::Subscribe(Subscribe {
         packet_id: 1,
-        properties: Properties::default(),
+        properties: Default::default(),
         filters: vec![Subscription::new(filter, QoS::AtLeastOnce)],
     }))
     .await;

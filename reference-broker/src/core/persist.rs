@@ -346,7 +346,7 @@ fn message_to_publish(m: &Message, now: Instant) -> Publish {
         retain: m.retain,
         topic: m.topic.clone(),
         packet_id: None,
-        properties,
+        properties: properties.into(),
         payload: m.payload.clone(),
     }
 }
