@@ -118,18 +118,6 @@ impl Broker {
                 "too many connections",
             );
         }
-        if let Some(old) = old_conn {
-            // MQTT-3.1.4-3 (3.1.1 MQTT-3.1.4-2): the existing connection is closed, told why in
-            // v5 (0x8E); its will follows the usual rules (published unless the new connection
-            // resumes the session before the will delay ends, MQTT-3.1.3-9).
-            tracing::debug!(client = %client_id, %old, new = %id, "session taken over");
-            self.send_disconnect(
-                old,
-                ReasonCode::SESSION_TAKEN_OVER,
-                "another connection uses this client identifier",
-            );
-            self.close(now, old, CloseReason::SessionTakenOver, true);
-        }
         let requested_expiry = if v5 {
             c.properties.session_expiry_interval.unwrap_or(0)
         } else if c.clean_start {
@@ -142,6 +130,37 @@ impl Broker {
         } else {
             requested_expiry
         };
+        let properties = if v5 {
+            self.connack_properties(requested_expiry, expiry, assigned)
+        } else {
+            Properties::default()
+        };
+        let connack = Connack {
+            session_present: false,
+            reason_code: ReasonCode::SUCCESS,
+            properties: properties.into(),
+        };
+        let max_packet_size = c.properties.maximum_packet_size.unwrap_or(u32::MAX);
+        if v5 && Packet::Connack(connack.clone()).encoded_len(version) > max_packet_size as usize {
+            // Nothing larger than the client's Maximum Packet Size may be sent (MQTT-3.1.2-24)
+            // and nothing but a CONNACK may come first (MQTT-3.2.0-1): the connection cannot be
+            // set up, and is closed before it touches any session.
+            tracing::debug!(%id, max_packet_size, "CONNACK exceeds the client's Maximum Packet Size");
+            self.close(now, id, CloseReason::ConnectRefused, false);
+            return;
+        }
+        if let Some(old) = old_conn {
+            // MQTT-3.1.4-3 (3.1.1 MQTT-3.1.4-2): the existing connection is closed, told why in
+            // v5 (0x8E); its will follows the usual rules (published unless the new connection
+            // resumes the session before the will delay ends, MQTT-3.1.3-9).
+            tracing::debug!(client = %client_id, %old, new = %id, "session taken over");
+            self.send_disconnect(
+                old,
+                ReasonCode::SESSION_TAKEN_OVER,
+                "another connection uses this client identifier",
+            );
+            self.close(now, old, CloseReason::SessionTakenOver, true);
+        }
         if c.clean_start && self.sessions.contains_key(&client_id) {
             // MQTT-3.1.2-4 (3.1.1 MQTT-3.1.2-6): discard the old session.
             self.end_session(now, &client_id);
@@ -186,17 +205,11 @@ impl Broker {
             conn.problem_info = p.request_problem_information != Some(0);
             conn.connect_expiry_zero = requested_expiry == 0;
         }
-        let properties = if v5 {
-            self.connack_properties(requested_expiry, expiry, assigned)
-        } else {
-            Properties::default()
-        };
         self.send(
             id,
             Packet::Connack(Connack {
                 session_present,
-                reason_code: ReasonCode::SUCCESS,
-                properties: properties.into(),
+                ..connack
             }),
         );
         if keep_alive > 0 {

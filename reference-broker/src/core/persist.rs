@@ -336,6 +336,33 @@ impl Broker {
     }
 }
 
+/// Everything a restore must bring back, as records carry it: each session that outlives its
+/// connection, and each retained message. For the fuzzing oracle, which compares a broker with
+/// one restored from its records.
+#[cfg(feature = "arbitrary")]
+pub(crate) struct DurableState {
+    pub sessions: BTreeMap<String, SessionState>,
+    pub retained: BTreeMap<String, Publish>,
+}
+
+#[cfg(feature = "arbitrary")]
+impl Broker {
+    pub(crate) fn durable_state(&self, now: Instant) -> DurableState {
+        let sessions = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.expiry > 0)
+            .map(|(c, s)| (c.clone(), session_state(s, now)))
+            .collect();
+        let retained = self
+            .retained
+            .all()
+            .map(|(t, m)| (t.clone(), message_to_publish(m, now)))
+            .collect();
+        DurableState { sessions, retained }
+    }
+}
+
 /// The message as a PUBLISH (no packet id), its Message Expiry Interval the seconds left.
 fn message_to_publish(m: &Message, now: Instant) -> Publish {
     let mut properties = m.properties.clone();

@@ -66,6 +66,12 @@ impl Retained {
             .collect()
     }
 
+    /// Every retained message, expired ones included, by topic.
+    #[cfg(feature = "arbitrary")]
+    pub fn all(&self) -> impl Iterator<Item = (&String, &Arc<Message>)> {
+        self.by_topic.iter()
+    }
+
     pub fn len(&self) -> usize {
         self.by_topic.len()
     }

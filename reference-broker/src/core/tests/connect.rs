@@ -103,6 +103,31 @@ fn refusing_connack_fits_the_clients_maximum_packet_size() {
 }
 
 #[test]
+fn a_client_whose_maximum_packet_size_cannot_hold_the_connack_is_closed_unconnected() {
+    // The CONNACK (Topic Alias Maximum, Maximum QoS...) takes more than 8 bytes: it may not be
+    // sent (MQTT-3.1.2-24), nor may anything else come first (MQTT-3.2.0-1), so the connection
+    // is closed without touching the session it names. Found by the broker_core fuzz target.
+    let mut config = quiet();
+    config.limits.topic_alias_maximum = 10;
+    config.limits.maximum_qos = QoS::AtLeastOnce;
+    let mut sim = Sim::with(config);
+    let (old, _) = sim.connect_with(v5_persistent("c", 60));
+    let conn = sim.open();
+    let mut c = v5_persistent("c", 60);
+    c.properties.maximum_packet_size = Some(8);
+    sim.send(conn, Packet::Connect(c));
+    sim.nothing(conn);
+    assert!(sim.is_closed(conn));
+    // The existing connection of that client id was not taken over.
+    assert!(!sim.is_closed(old));
+    sim.input(Input::Shutdown);
+    assert_eq!(
+        disconnect_code(sim.one(old)),
+        ReasonCode::SERVER_SHUTTING_DOWN
+    );
+}
+
+#[test]
 fn password_file_users_must_log_in() {
     let mut config = quiet();
     config.users = Some([("alice".to_owned(), "secret".to_owned())].into());
