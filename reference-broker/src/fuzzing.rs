@@ -10,7 +10,10 @@
 //! - nothing is sent after a connection was closed;
 //! - no packet exceeds the Maximum Packet Size the client announced, MQTT-3.1.2-24;
 //! - a new QoS 1/2 PUBLISH never reuses a packet id still in flight, MQTT-2.2.1-4;
-//! - no more unacknowledged QoS 1/2 PUBLISHes than the client's Receive Maximum, MQTT-3.3.4-9.
+//! - no more unacknowledged QoS 1/2 PUBLISHes than the client's Receive Maximum, MQTT-3.3.4-9;
+//! - with persistence on (half the scripts): every record reads back from its file form (one line
+//!   of JSON) as itself, and at the end a broker restored from the records holds the same
+//!   sessions and retained messages as the one that made them.
 
 use crate::config::Config;
 use crate::core::{Broker, ConnId, Input, Output, Record};
@@ -41,8 +44,6 @@ pub struct Limits {
 }
 
 /// One thing a client (or the network, or time) does.
-// `Raw` carries a whole packet; ops are generated and dropped one by one, so boxing buys nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Arbitrary)]
 pub enum Op {
     Open {
