@@ -83,7 +83,7 @@ impl Broker {
         }
         if session.will_due.is_some() {
             if let Some(w) = session.will {
-                self.publish_will_message(now, client, w);
+                self.publish_will_message(now, client, *w);
             }
         }
     }
@@ -114,7 +114,7 @@ impl Broker {
         };
         session.will_due = None;
         if let Some(w) = session.will.take() {
-            self.publish_will_message(now, client, w);
+            self.publish_will_message(now, client, *w);
         }
     }
 
