@@ -42,6 +42,12 @@ pub(super) const READER_SLOTS: usize = 16;
 
 type Reserve = Pin<Box<dyn Future<Output = Result<OwnedPermit<Event>, SendError<()>>> + Send>>;
 
+/// An event waiting for room in the core's queue.
+struct Pending {
+    event: Event,
+    room: Reserve,
+}
+
 /// The connection's task. Not an `async fn`: its arguments would keep their own slots in the
 /// task's state beside the `Connection` built from them, for the connection's whole life.
 pub(super) fn serve(
@@ -63,7 +69,6 @@ pub(super) fn serve(
         out: BytesMut::new(),
         out_packets: 0,
         pending: None,
-        reserving: None,
         timer: None,
         last_write: Instant::now(),
         reading: true,
@@ -105,8 +110,7 @@ struct Connection {
     out_packets: usize,
     /// An event the core's queue had no room for, and the wait for room (boxed: only under
     /// load, and an idle connection should not carry its state).
-    pending: Option<Event>,
-    reserving: Option<Reserve>,
+    pending: Option<Box<Pending>>,
     /// Armed while a write waits for the socket, or after a decode error.
     timer: Option<Pin<Box<Sleep>>>,
     /// When a write last made progress.
@@ -207,8 +211,8 @@ impl Connection {
             match self.events.try_send(event) {
                 Ok(()) => {}
                 Err(TrySendError::Full(event)) => {
-                    self.pending = Some(event);
-                    self.reserving = Some(Box::pin(self.events.clone().reserve_owned()));
+                    let room = Box::pin(self.events.clone().reserve_owned());
+                    self.pending = Some(Box::new(Pending { event, room }));
                 }
                 Err(TrySendError::Closed(_)) => return Some(End::CoreGone),
             }
@@ -249,7 +253,9 @@ impl Connection {
                         self.timer = None;
                     }
                 }
-                let (out, packets, closed) = self.link.take_out();
+                let mut spare = std::mem::take(&mut self.out);
+                spare.clear();
+                let (out, packets, closed) = self.link.take_out(spare);
                 self.out = out;
                 self.out_packets = packets;
                 if closed && !self.closing {
@@ -307,12 +313,11 @@ impl Connection {
     /// socket, news from the core, or the timer.
     fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let mut ready = false;
-        if let Some(r) = &mut self.reserving {
-            if let Poll::Ready(permit) = r.as_mut().poll(cx) {
-                self.reserving = None;
+        if let Some(p) = &mut self.pending {
+            if let Poll::Ready(permit) = p.room.as_mut().poll(cx) {
                 match (permit, self.pending.take()) {
-                    (Ok(permit), Some(event)) => {
-                        permit.send(event);
+                    (Ok(permit), Some(p)) => {
+                        permit.send(p.event);
                     }
                     (Ok(_), None) => {}
                     (Err(_), _) => self.core_gone = true,
@@ -351,8 +356,8 @@ impl Connection {
             }
             End::Lost => {
                 // Whatever the core holds of this connection goes before the close.
-                if let Some(event) = self.pending.take() {
-                    if self.events.send(event).await.is_err() {
+                if let Some(p) = self.pending.take() {
+                    if self.events.send(p.event).await.is_err() {
                         return;
                     }
                 }

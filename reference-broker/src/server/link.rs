@@ -118,11 +118,16 @@ impl Link {
     }
 
     /// Takes the queued bytes and their packet count, and whether the core closed the
-    /// connection (then nothing more will be queued).
-    pub(super) fn take_out(&self) -> (BytesMut, usize, bool) {
+    /// connection (then nothing more will be queued). `spare`, the task's emptied buffer, takes
+    /// their place, so a busy connection's two buffers keep their size (no regrowth copies);
+    /// with nothing queued it is dropped instead, so an idle connection holds none.
+    pub(super) fn take_out(&self, spare: BytesMut) -> (BytesMut, usize, bool) {
         let mut s = self.lock();
+        if s.out.is_empty() {
+            return (BytesMut::new(), 0, s.closed);
+        }
         let packets = std::mem::take(&mut s.out_packets);
-        (std::mem::take(&mut s.out), packets, s.closed)
+        (std::mem::replace(&mut s.out, spare), packets, s.closed)
     }
 
     /// Whether the core closed the connection.
