@@ -86,10 +86,11 @@ impl Link {
         }
     }
 
-    /// The core handled one of the connection's packets; wakes the task if it was waiting for
-    /// the slot.
+    /// The core handled one of the connection's packets. A task that filled its `slots` waits
+    /// until half are free again: woken for every free slot, a flooding publisher's task would
+    /// be woken (and its thread maybe unparked) once per packet.
     pub(super) fn input_done(&self, slots: usize) {
-        if self.inputs.fetch_sub(1, Ordering::AcqRel) == slots {
+        if self.inputs.fetch_sub(1, Ordering::AcqRel) == slots / 2 + 1 {
             let waker = self.lock().signal();
             if let Some(w) = waker {
                 w.wake();
