@@ -4,34 +4,39 @@
 //! - One **core task** owns the [`Broker`]. Everything that happens comes to it as an event on one
 //!   bounded channel; it feeds the event to the broker, sleeps until `poll_timeout`, and hands each
 //!   [`Output`] to the writer of the connection concerned.
-//! - Each connection has a **reader task** (socket -> codec `Decoder` -> core) and a **writer
-//!   task** (core -> encoder -> socket), see `connection.rs`.
+//! - Each connection has **one task** (socket -> codec `Decoder` -> core, and the bytes the core
+//!   encoded for it -> socket), see `connection.rs`; it shares a small [`Link`] with the core task.
 //!
 //! Why a task and channels rather than the broker behind a mutex: every input touches shared
 //! state (routing a PUBLISH reaches other sessions), so a mutex would be taken by every reader for
 //! every packet and held across the fan-out; a single owner processes inputs one after another with
 //! no lock at all, in a deterministic order, which is exactly the model the core is tested in. The
-//! core task never waits on a socket: writers get packets through `try_send` on queues sized from
-//! the config, and the core itself bounds what it queues per connection
+//! core task never waits on a socket: it encodes each packet into the connection's outbound
+//! buffer (one `write` then carries everything queued since the last), and the core itself
+//! bounds what it queues per connection
 //! (`limits.max_write_queue`, see [`core::write_hard_limit`](crate::core::write_hard_limit)).
 //!
 //! Back-pressure: each reader may have at most a few packets waiting for the core (so one flooding
 //! publisher is slowed, not buffered, and cannot crowd out the acknowledgements of other clients),
-//! and readers wait when the core's event channel is full; a slow reader's socket fills, its writer stops reporting `Written`, and
-//! the core stops sending it PUBLISHes (QoS 0 dropped, QoS 1/2 kept in its bounded session queue).
+//! and connections wait when the core's event channel is full; a slow reader's socket fills, its task
+//! stops reporting `Written`, and the core stops sending it PUBLISHes (QoS 0 dropped, QoS 1/2 kept
+//! in its bounded session queue). Written counts reach the core outside the event channel
+//! ([`WrittenReports`]), so a busy channel does not hold back the sends they allow.
 //!
 //! Persistence (`Config::persistence`): the log is loaded and the core restored before the
 //! listeners accept anything; the core task appends each [`Output::Persist`] record and flushes
 //! before handing on any packet that follows one (synchronously: the core task waits for the
-//! write, which is what makes the acknowledgement mean something), so a message is in the file (written to the
-//! operating system, not yet synced) before its PUBACK/PUBREC leaves. See `server/store.rs`.
+//! write, which is what makes the acknowledgement mean something), so a message is in the file
+//! (written to the operating system, not yet synced) before its PUBACK/PUBREC leaves. See
+//! `server/store.rs`.
 
 mod connection;
+mod link;
 pub mod store;
 
 use crate::config::Config;
-use crate::core::{Broker, ConnId, Input, Output, Record};
-use mqttspec_codec::{Packet, ProtocolVersion};
+use crate::core::{write_hard_limit, Broker, ConnId, Input, Output, Record};
+use link::{Link, WrittenReports};
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
@@ -50,26 +55,18 @@ const EVENT_QUEUE: usize = 1024;
 
 /// What connection tasks tell the core task.
 ///
-/// Inputs are boxed: an `Input` can hold a ~1 KB `Packet`, and every connection task keeps a
-/// pending send of an `Event` in its state all its life, so an unboxed one would cost each idle
-/// connection kilobytes. One allocation per packet is the cheaper side of that trade.
+/// Inputs are boxed: an `Input` can hold a `Packet` (up to 192 bytes), and every connection task
+/// keeps a pending send of an `Event` in its state all its life, so an unboxed one would add that
+/// to each idle connection. One allocation per packet is the cheaper side of that trade.
 enum Event {
-    /// A connection was accepted; `writer` takes the packets for it.
+    /// A connection was accepted; the core encodes its packets into `link`.
     Opened {
         conn: ConnId,
-        writer: mpsc::Sender<WriterMsg>,
+        link: Arc<Link>,
     },
     Input(Box<Input>),
-    /// A packet from a reader, holding one of the reader's slots until the core has handled it.
-    Packet(Box<Input>, tokio::sync::OwnedSemaphorePermit),
-}
-
-/// A packet to encode and write. Boxed: a `Packet` is about 1 KB (every v5 property has its
-/// slot), and tokio's channels allocate their slots 32 at a time, so an unboxed packet would cost
-/// every connection 32 KB from its first CONNACK on.
-struct WriterMsg {
-    version: ProtocolVersion,
-    packet: Box<Packet>,
+    /// A packet from a connection, holding one of its slots until the core has handled it.
+    Packet(ConnId, Box<Input>),
 }
 
 /// Runs the broker on `listener` until `shutdown` completes, then disconnects every client
@@ -98,6 +95,7 @@ pub async fn run_listeners(
         None => None,
     };
     let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+    let reports = Arc::new(WrittenReports::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let ids = Arc::new(AtomicU64::new(0));
     // Open sockets, CONNECTed or not: the core refuses CONNECTs past `max_connections`; this
@@ -109,7 +107,13 @@ pub async fn run_listeners(
             .saturating_mul(2)
             .saturating_add(16),
     ));
-    let core = tokio::spawn(core_loop(config.clone(), store, events_rx, stop_rx.clone()));
+    let core = tokio::spawn(core_loop(
+        config.clone(),
+        store,
+        events_rx,
+        Arc::clone(&reports),
+        stop_rx.clone(),
+    ));
     let shared = Arc::new(config);
     let mut accepts = JoinSet::new();
     for listener in listeners {
@@ -119,6 +123,7 @@ pub async fn run_listeners(
         accepts.spawn(accept_loop(
             listener,
             events_tx.clone(),
+            Arc::clone(&reports),
             stop_rx.clone(),
             Arc::clone(&shared),
             Arc::clone(&ids),
@@ -147,6 +152,7 @@ pub async fn run_listeners(
 async fn accept_loop(
     listener: TcpListener,
     events: mpsc::Sender<Event>,
+    reports: Arc<WrittenReports>,
     mut stop: watch::Receiver<bool>,
     config: Arc<Config>,
     ids: Arc<AtomicU64>,
@@ -171,12 +177,15 @@ async fn accept_loop(
                 let _ = stream.set_nodelay(true);
                 let id = ConnId(ids.fetch_add(1, Ordering::Relaxed) + 1);
                 tracing::debug!(%id, %peer, "accepted");
-                let events = events.clone();
-                let config = Arc::clone(&config);
-                conns.spawn(async move {
-                    connection::serve(stream, id, events, &config).await;
-                    drop(permit);
-                });
+                let serve = connection::serve(
+                    stream,
+                    id,
+                    events.clone(),
+                    Arc::clone(&reports),
+                    config.limits.max_packet_size,
+                    permit,
+                );
+                conns.spawn(serve);
             }
             Err(e) => {
                 // E.g. out of file descriptors: wait a little rather than spin.
@@ -196,11 +205,14 @@ async fn core_loop(
     config: Config,
     store: Option<(Store, Vec<Record>)>,
     mut events: mpsc::Receiver<Event>,
+    reports: Arc<WrittenReports>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let limit = write_hard_limit(&config) + 8;
     let now = Instant::now().into_std();
     let mut broker = Broker::new(config, now);
-    let mut writers: HashMap<ConnId, mpsc::Sender<WriterMsg>> = HashMap::new();
+    let mut links: HashMap<ConnId, Arc<Link>> = HashMap::new();
+    let mut reported = Vec::new();
     let mut store = store.map(|(store, records)| {
         let restored = broker.restore(now, records);
         tracing::info!(
@@ -210,51 +222,81 @@ async fn core_loop(
         );
         store
     });
-    dispatch(&mut broker, &mut writers, &mut store);
+    dispatch(&mut broker, &mut links, limit, &mut store);
     loop {
         let deadline = broker.poll_timeout().map(Instant::from_std);
         tokio::select! {
             ev = events.recv() => {
                 let Some(ev) = ev else { break };
-                apply(&mut broker, &mut writers, ev);
+                apply(&mut broker, &mut links, ev);
                 // Take what else is waiting, so that outputs go out in larger batches.
                 for _ in 1..EVENT_BATCH {
                     match events.try_recv() {
-                        Ok(ev) => apply(&mut broker, &mut writers, ev),
+                        Ok(ev) => apply(&mut broker, &mut links, ev),
                         Err(_) => break,
                     }
                 }
             }
+            _ = reports.notify.notified() => {}
             _ = sleep_until(deadline) => broker.handle(Instant::now().into_std(), Input::Tick),
             _ = stop.changed() => {
                 broker.handle(Instant::now().into_std(), Input::Shutdown);
-                dispatch(&mut broker, &mut writers, &mut store);
+                dispatch(&mut broker, &mut links, limit, &mut store);
                 break;
             }
         }
-        dispatch(&mut broker, &mut writers, &mut store);
+        report_written(&mut broker, &links, &reports, &mut reported);
+        dispatch(&mut broker, &mut links, limit, &mut store);
     }
     if let Some(store) = &mut store {
         store.sync();
     }
+    // Connections the core did not close write what they have and close.
+    for link in links.values() {
+        link.close();
+    }
 }
 
-fn apply(broker: &mut Broker, writers: &mut HashMap<ConnId, mpsc::Sender<WriterMsg>>, ev: Event) {
+fn apply(broker: &mut Broker, links: &mut HashMap<ConnId, Arc<Link>>, ev: Event) {
     let now = Instant::now().into_std();
     match ev {
-        Event::Opened { conn, writer } => {
-            writers.insert(conn, writer);
+        Event::Opened { conn, link } => {
+            links.insert(conn, link);
             broker.handle(now, Input::Opened(conn));
         }
         Event::Input(input) => {
             if let Input::Closed(conn) = &*input {
-                writers.remove(conn);
+                links.remove(conn);
             }
             broker.handle(now, *input);
         }
-        Event::Packet(input, slot) => {
+        Event::Packet(conn, input) => {
             broker.handle(now, *input);
-            drop(slot);
+            if let Some(link) = links.get(&conn) {
+                link.input_done(connection::READER_SLOTS);
+            }
+        }
+    }
+}
+
+/// Feeds the core the written counts that connections reported.
+fn report_written(
+    broker: &mut Broker,
+    links: &HashMap<ConnId, Arc<Link>>,
+    reports: &WrittenReports,
+    scratch: &mut Vec<ConnId>,
+) {
+    reports.take(scratch);
+    if scratch.is_empty() {
+        return;
+    }
+    let now = Instant::now().into_std();
+    for conn in scratch.drain(..) {
+        if let Some(link) = links.get(&conn) {
+            let packets = link.take_written();
+            if packets > 0 {
+                broker.handle(now, Input::Written { conn, packets });
+            }
         }
     }
 }
@@ -266,15 +308,18 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// Hands the broker's outputs to the writers and records to the store. Never waits on a socket:
-/// queues are sized so that `try_send` only fails if a writer is gone, and then the connection is
-/// reported closed. Records are flushed before any packet that follows them.
+/// Encodes the broker's outputs into the connections' links, then wakes each connection once,
+/// and appends records to the store. Never waits on a socket: a link refuses packets only if its
+/// task stopped taking them (more than `limit` wait), and then the connection is reported closed.
+/// Records are flushed before any packet that follows them is handed to a link.
 fn dispatch(
     broker: &mut Broker,
-    writers: &mut HashMap<ConnId, mpsc::Sender<WriterMsg>>,
+    links: &mut HashMap<ConnId, Arc<Link>>,
+    limit: usize,
     store: &mut Option<Store>,
 ) {
     let mut gone = Vec::new();
+    let mut wake = Vec::new();
     while let Some(out) = broker.poll_output() {
         match out {
             Output::Persist(record) => {
@@ -290,15 +335,15 @@ fn dispatch(
                 if let Some(s) = store {
                     s.flush();
                 }
-                if let Some(w) = writers.get(&conn) {
-                    if w.try_send(WriterMsg {
-                        version,
-                        packet: Box::new(packet),
-                    })
-                    .is_err()
-                    {
-                        writers.remove(&conn);
-                        gone.push(conn);
+                if let Some(link) = links.get(&conn) {
+                    // The task holds the other reference while it runs.
+                    let alive = Arc::strong_count(link) > 1;
+                    match link.push(conn, &packet, version, limit) {
+                        Ok(waker) if alive => wake.extend(waker),
+                        _ => {
+                            links.remove(&conn);
+                            gone.push(conn);
+                        }
                     }
                 }
             }
@@ -307,13 +352,18 @@ fn dispatch(
                     s.flush();
                 }
                 tracing::debug!(%conn, ?reason, "closing");
-                // Dropping the sender lets the writer write what is queued, then close.
-                writers.remove(&conn);
+                // The task writes what is queued, then closes.
+                if let Some(link) = links.remove(&conn) {
+                    link.close();
+                }
             }
         }
     }
     if let Some(s) = store {
         s.flush();
+    }
+    for waker in wake {
+        waker.wake();
     }
     for conn in gone {
         broker.handle(Instant::now().into_std(), Input::Closed(conn));

@@ -175,13 +175,15 @@ impl Broker {
         session.version = version;
         session.expiry = expiry;
         session.will_due = None;
-        session.will = will.map(|w| StoredWill {
-            delay: if v5 {
-                w.properties.will_delay_interval.unwrap_or(0)
-            } else {
-                0
-            },
-            will: w,
+        session.will = will.map(|w| {
+            Box::new(StoredWill {
+                delay: if v5 {
+                    w.properties.will_delay_interval.unwrap_or(0)
+                } else {
+                    0
+                },
+                will: w,
+            })
         });
         self.mark_session(&client_id);
 

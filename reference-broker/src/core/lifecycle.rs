@@ -85,7 +85,7 @@ impl Broker {
         }
         if session.will_due.is_some() {
             if let Some(w) = session.will {
-                self.publish_will_message(now, client, w);
+                self.publish_will_message(now, client, *w);
             }
         }
     }
@@ -117,7 +117,7 @@ impl Broker {
         session.will_due = None;
         if let Some(w) = session.will.take() {
             self.mark_session(client);
-            self.publish_will_message(now, client, w);
+            self.publish_will_message(now, client, *w);
         }
     }
 

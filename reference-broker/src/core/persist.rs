@@ -497,9 +497,11 @@ fn restore_session(st: SessionState, now: Instant) -> Session {
         }
     }
     s.incoming_qos2 = st.incoming_qos2.into_iter().filter(|&p| p != 0).collect();
-    s.will = st.will.map(|will| StoredWill {
-        will,
-        delay: st.will_delay,
+    s.will = st.will.map(|will| {
+        Box::new(StoredWill {
+            will,
+            delay: st.will_delay,
+        })
     });
     s
 }

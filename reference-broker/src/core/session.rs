@@ -61,7 +61,8 @@ pub(crate) struct Session {
     pub expiry: u32,
     /// Full topic filter (`$share/...` included) -> options.
     pub subscriptions: BTreeMap<String, StoredSub>,
-    pub will: Option<StoredWill>,
+    /// Boxed: a `Will` holds a full property set (about 500 bytes), and most sessions have none.
+    pub will: Option<Box<StoredWill>>,
     /// Set while disconnected with a will waiting for its delay.
     pub will_due: Option<Instant>,
     /// QoS 1/2 messages sent and not yet fully acknowledged, in the order sent.
