@@ -1,12 +1,14 @@
 //! Outbound delivery (§3.3, §4.3, §4.9): routing a message to the sessions that get a copy,
 //! session queues, the in-flight window, re-sending after a reconnect, and flow control.
 //!
-//! Flow control: when a copy lands in the queue of a connected session that already holds half of
-//! `max_queued_messages`, the publisher's PUBACK/PUBREC is withheld (with every later one of that
-//! publisher, to keep their order) until that queue is down to a quarter. A publisher that waits
-//! for its acknowledgements (every client with an in-flight window) is so slowed to the pace of
-//! its slowest connected subscriber instead of overflowing its queue; messages are dropped only
-//! when a queue is full all the same. If the slow session disconnects, its waiters are released.
+//! Flow control: when a copy lands in the queue of a connected session that already holds
+//! [`Broker::hold_mark`] messages, the publisher's PUBACK/PUBREC is withheld (with every later one
+//! of that publisher, to keep their order) until that queue is down to half the mark. A publisher
+//! that waits for its acknowledgements (every client with an in-flight window) is so slowed to the
+//! pace of its slowest connected subscriber instead of overflowing its queue; messages are dropped
+//! only when a queue is full all the same. If the slow session disconnects, its waiters are
+//! released. The mark is a few in-flight windows deep, not a fraction of the whole queue: a
+//! message waits behind every message queued before it, so a deep standing queue is latency.
 
 use super::message::{Delivery, Message};
 use super::session::{Inflight, OutState};
@@ -16,6 +18,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 impl Broker {
+    /// The queue depth from which publishers are held back: four in-flight windows (enough to
+    /// keep the subscriber's window full while the publisher's next messages arrive), at most
+    /// half of `max_queued_messages`, at least 1.
+    pub(super) fn hold_mark(&self) -> usize {
+        let l = &self.config.limits;
+        (usize::from(l.max_inflight) * 4)
+            .min(l.max_queued_messages.max(1).div_ceil(2))
+            .max(1)
+    }
+
     /// Sends a publisher's acknowledgement, or holds it back (flow control, see the module doc).
     pub(super) fn ack_or_hold(&mut self, id: ConnId, ack: Packet, congested: Option<String>) {
         let Some(conn) = self.conns.get_mut(&id) else {
@@ -103,6 +115,10 @@ impl Broker {
             return false;
         }
         let capacity = self.config.limits.max_queued_messages.max(1);
+        let mark = self.hold_mark();
+        let Some(session) = self.sessions.get_mut(client) else {
+            return false;
+        };
         if session.queue.len() >= capacity {
             self.stats.publish_dropped += 1;
             return session.conn.is_some();
@@ -112,17 +128,18 @@ impl Broker {
         self.pump(now, client);
         self.sessions
             .get(client)
-            .is_some_and(|s| s.conn.is_some() && s.queue.len() >= capacity.div_ceil(2))
+            .is_some_and(|s| s.conn.is_some() && s.queue.len() >= mark)
     }
 
     /// Sends queued QoS 1/2 messages while the session's window allows: the client's Receive
     /// Maximum (MQTT-3.3.4-9), the configured in-flight maximum, and the write queue.
     pub(super) fn pump(&mut self, now: Instant, client: &str) {
         self.pump_queue(now, client);
-        let drained = self.sessions.get(client).is_some_and(|s| {
-            !s.waiters.is_empty()
-                && s.queue.len() <= self.config.limits.max_queued_messages.max(1) / 4
-        });
+        let release = self.hold_mark() / 2;
+        let drained = self
+            .sessions
+            .get(client)
+            .is_some_and(|s| !s.waiters.is_empty() && s.queue.len() <= release);
         if drained {
             self.release_waiters(client);
         }

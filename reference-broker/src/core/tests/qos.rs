@@ -323,6 +323,41 @@ fn publishers_wait_for_a_congested_subscriber_instead_of_losing_messages() {
 }
 
 #[test]
+fn publishers_are_held_a_few_windows_deep_not_half_a_long_queue_deep() {
+    // A message waits behind every one queued before it: with room for 1,000, holding publishers
+    // only from 500 queued would make a standing queue of that depth. The mark is four in-flight
+    // windows (here 4 x 2 = 8 queued), released at half of it.
+    let mut config = quiet();
+    config.limits.max_queued_messages = 1000;
+    config.limits.max_inflight = 2;
+    let mut sim = Sim::with(config);
+    let sub = sim.subscriber(v5("s"), "t", QoS::AtLeastOnce);
+    let p = sim.connect(v3("p"));
+    for pid in 1..=12 {
+        sim.send(p, publish("t", "m", QoS::AtLeastOnce, pid));
+    }
+    // 2 in flight, then queued 1..7: acknowledged; the one that makes 8 queued and later: held.
+    let acks: Vec<u16> = sim
+        .recv(p)
+        .into_iter()
+        .map(|a| ack(a).1.packet_id)
+        .collect();
+    assert_eq!(acks, (1..=9).collect::<Vec<_>>());
+    // Acknowledging in-flight messages drains the queue; at 4 queued the held acks go out.
+    let mut released = Vec::new();
+    while released.is_empty() {
+        let got = sim.publishes(sub);
+        assert!(!got.is_empty(), "the subscriber's window refills");
+        for m in got {
+            sim.send(sub, puback(m.packet_id.unwrap()));
+        }
+        released = sim.recv(p);
+    }
+    let released: Vec<u16> = released.into_iter().map(|a| ack(a).1.packet_id).collect();
+    assert_eq!(released, [10, 11, 12]);
+}
+
+#[test]
 fn held_acknowledgements_are_released_when_the_slow_subscriber_leaves() {
     let mut config = quiet();
     config.limits.max_queued_messages = 2;
