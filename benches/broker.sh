@@ -37,6 +37,12 @@ trap 'kill $REF_PID $MOSQ_PID 2>/dev/null; wait 2>/dev/null' EXIT
 wait_port "$REF_PORT"
 wait_port "$MOSQ_PORT"
 
+# Idle connections first, on freshly started brokers: after the loads a broker reuses the memory
+# they freed, and its RSS growth says little about what a connection costs.
+echo "== $IDLE idle connections" >&2
+"$BIN" bench "mqtt://127.0.0.1:$REF_PORT" --idle "$IDLE" --broker-pid "$REF_PID" --json > "$OUT/idle-reference.json"
+"$BIN" bench "mqtt://127.0.0.1:$MOSQ_PORT" --idle "$IDLE" --broker-pid "$MOSQ_PID" --json > "$OUT/idle-mosquitto.json"
+
 # name | arguments
 LOADS=(
   "fan-in qos0 64B|--publishers 8 --subscribers 1 --qos 0 --payload 64"
@@ -55,9 +61,6 @@ for load in "${LOADS[@]}"; do
   # shellcheck disable=SC2086
   "$BIN" bench "mqtt://127.0.0.1:$MOSQ_PORT" $args --duration "$DURATION" --broker-pid "$MOSQ_PID" --json > "$OUT/$file-mosquitto.json"
 done
-echo "== $IDLE idle connections" >&2
-"$BIN" bench "mqtt://127.0.0.1:$REF_PORT" --idle "$IDLE" --broker-pid "$REF_PID" --json > "$OUT/idle-reference.json"
-"$BIN" bench "mqtt://127.0.0.1:$MOSQ_PORT" --idle "$IDLE" --broker-pid "$MOSQ_PID" --json > "$OUT/idle-mosquitto.json"
 
 python3 - "$OUT" "$DURATION" "$IDLE" <<'PY' | tee "$OUT/table.md"
 import json, sys, os, platform, subprocess
@@ -80,11 +83,11 @@ for n in names:
     print(f"| {n} | {fmt(r['messages_out_per_s'])} | {fmt(m['messages_out_per_s'])} | {fmt(ratio, 2)}x "
           f"| {fmt(p99(r))} | {fmt(p99(m))} | {cpu(r, 'broker_percent')} | {cpu(m, 'broker_percent')} "
           f"| {cpu(r, 'generator_percent')} / {cpu(m, 'generator_percent')} |")
+print()
+print(f"| {idle} idle connections, freshly started brokers | reference | mosquitto | ratio |")
+print("|---|---:|---:|---:|")
 r, m = json.load(open(os.path.join(out, "idle-reference.json"))), json.load(open(os.path.join(out, "idle-mosquitto.json")))
 rb, mb = r["bytes_per_connection"], m["bytes_per_connection"]
-print()
-print(f"| {idle} idle connections | reference | mosquitto | ratio |")
-print("|---|---:|---:|---:|")
 print(f"| bytes per connection | {fmt(rb)} | {fmt(mb)} | {fmt(rb / mb if rb and mb else None, 2)}x |")
 PY
 
