@@ -3,7 +3,7 @@
 
 use super::ConnId;
 use mqttspec_codec::{MqttString, Packet, ProtocolVersion};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,9 +34,9 @@ pub(crate) struct Conn {
     /// Whether CONNECT's Session Expiry Interval was 0 (then DISCONNECT may not raise it).
     pub connect_expiry_zero: bool,
     /// Topic aliases the client set (inbound).
-    pub aliases_in: HashMap<u16, MqttString>,
+    pub aliases_in: BTreeMap<u16, MqttString>,
     /// Topic aliases the broker set (outbound), and the next free one.
-    pub aliases_out: HashMap<MqttString, u16>,
+    pub aliases_out: BTreeMap<MqttString, u16>,
     /// QoS 2 packet ids received on this connection and not yet released: what counts against our
     /// Receive Maximum (the send quota is per connection, §4.9).
     pub qos2_received: BTreeSet<u16>,
@@ -62,8 +62,8 @@ impl Conn {
             topic_alias_maximum: 0,
             problem_info: true,
             connect_expiry_zero: true,
-            aliases_in: HashMap::new(),
-            aliases_out: HashMap::new(),
+            aliases_in: BTreeMap::new(),
+            aliases_out: BTreeMap::new(),
             qos2_received: BTreeSet::new(),
             unwritten: 0,
             held_acks: Vec::new(),

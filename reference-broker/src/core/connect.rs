@@ -169,7 +169,7 @@ impl Broker {
         let session = self
             .sessions
             .entry(client_id.clone())
-            .or_insert_with(|| Session::new(version));
+            .or_insert_with(|| Box::new(Session::new(version)));
         session.conn = Some(id);
         session.generation += 1;
         session.version = version;

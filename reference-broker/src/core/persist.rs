@@ -299,7 +299,7 @@ impl Broker {
                         );
                     }
                     self.sessions.remove(&client_id);
-                    self.sessions.insert(client_id.clone(), session);
+                    self.sessions.insert(client_id.clone(), Box::new(session));
                     if let Some(t) = &mut self.persist {
                         t.persisted.insert(client_id.clone());
                     }
