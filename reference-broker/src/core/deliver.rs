@@ -97,6 +97,8 @@ impl Broker {
     /// (else dropped); QoS 1/2 join the session queue (bounded) and go out as the window allows.
     /// Returns whether the session is connected and its queue is past the flow-control mark.
     pub(super) fn enqueue(&mut self, now: Instant, client: &str, delivery: Delivery) -> bool {
+        let capacity = self.config.limits.max_queued_messages.max(1);
+        let mark = self.hold_mark();
         let Some(session) = self.sessions.get_mut(client) else {
             return false;
         };
@@ -114,11 +116,6 @@ impl Broker {
             }
             return false;
         }
-        let capacity = self.config.limits.max_queued_messages.max(1);
-        let mark = self.hold_mark();
-        let Some(session) = self.sessions.get_mut(client) else {
-            return false;
-        };
         if session.queue.len() >= capacity {
             self.stats.publish_dropped += 1;
             return session.conn.is_some();
@@ -182,6 +179,7 @@ impl Broker {
             let Some(delivery) = session.queue.pop_front() else {
                 return;
             };
+            // `mark_session` by hand: `session` is still borrowed.
             if let Some(t) = &mut self.persist {
                 t.mark(client);
             }

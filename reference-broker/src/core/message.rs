@@ -24,6 +24,21 @@ pub(crate) struct Message {
 }
 
 impl Message {
+    /// The message a PUBLISH carries, received at `now` from `publisher` (none for a message
+    /// read back from persistence).
+    pub fn from_publish(p: Publish, now: Instant, publisher: Option<String>) -> Self {
+        Self {
+            expiry_interval: p.properties.message_expiry_interval,
+            properties: Self::forwarded_properties(&p.properties),
+            topic: p.topic,
+            payload: p.payload,
+            qos: p.qos,
+            retain: p.retain,
+            received: now,
+            publisher,
+        }
+    }
+
     /// Keeps only the properties that travel with the message.
     pub fn forwarded_properties(p: &Properties) -> Properties {
         Properties {

@@ -275,7 +275,7 @@ impl Broker {
                     topic,
                     message: Some(p),
                 } => {
-                    let msg = publish_to_message(*p, now);
+                    let msg = Message::from_publish(*p, now, None);
                     if *msg.topic == *topic && !msg.payload.is_empty() && !msg.expired(now) {
                         self.retained.update(&Arc::new(msg));
                         done.retained += 1;
@@ -378,19 +378,6 @@ fn message_to_publish(m: &Message, now: Instant) -> Publish {
     }
 }
 
-fn publish_to_message(p: Publish, now: Instant) -> Message {
-    Message {
-        expiry_interval: p.properties.message_expiry_interval,
-        properties: Message::forwarded_properties(&p.properties),
-        topic: p.topic,
-        payload: p.payload,
-        qos: p.qos,
-        retain: p.retain,
-        received: now,
-        publisher: None,
-    }
-}
-
 fn delivery_state(d: &Delivery, now: Instant) -> DeliveryState {
     DeliveryState {
         message: message_to_publish(&d.msg, now),
@@ -402,7 +389,7 @@ fn delivery_state(d: &Delivery, now: Instant) -> DeliveryState {
 
 fn delivery(d: DeliveryState, now: Instant) -> Delivery {
     Delivery {
-        msg: Arc::new(publish_to_message(d.message, now)),
+        msg: Arc::new(Message::from_publish(d.message, now, None)),
         qos: d.qos,
         retain: d.retain,
         subscription_ids: d.subscription_ids,

@@ -121,16 +121,7 @@ impl Broker {
             // MQTT-4.3.3-10: acknowledge again, deliver nothing again.
             return self.send_ack(id, Ack::Pubrec, pid, ReasonCode::SUCCESS, "");
         }
-        let msg = Arc::new(Message {
-            expiry_interval: p.properties.message_expiry_interval,
-            properties: Message::forwarded_properties(&p.properties),
-            topic: p.topic,
-            payload: p.payload,
-            qos: p.qos,
-            retain: p.retain,
-            received: now,
-            publisher: Some(client.clone()),
-        });
+        let msg = Arc::new(Message::from_publish(p, now, Some(client.clone())));
         if msg.retain {
             // MQTT-3.3.1-5/6/7; a RETAIN 0 message never touches the store (MQTT-3.3.1-8).
             self.retained.update(&msg);
@@ -143,7 +134,7 @@ impl Broker {
         } else {
             ReasonCode::SUCCESS
         };
-        let kind = match p.qos {
+        let kind = match msg.qos {
             QoS::AtMostOnce => return,
             QoS::AtLeastOnce => Ack::Puback,
             QoS::ExactlyOnce => {
