@@ -7,10 +7,7 @@ use bytes::Bytes;
 use common::*;
 use mqttspec_broker::core::Record;
 use mqttspec_broker::Config;
-use mqttspec_codec::{
-    Connack, Connect, Disconnect, Packet, ProtocolVersion, PubAck, Publish, QoS, Subscribe,
-    Subscription,
-};
+use mqttspec_codec::{Connack, Connect, Disconnect, Packet, ProtocolVersion, PubAck, Publish, QoS};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -71,19 +68,6 @@ async fn connect(addr: SocketAddr, connect: Connect) -> (Raw, Connack) {
     }
 }
 
-async fn subscribe(c: &mut Raw, filter: &str) {
-    c.send(&Packet::Subscribe(Subscribe {
-        packet_id: 1,
-        properties: Default::default(),
-        filters: vec![Subscription::new(filter, QoS::AtLeastOnce)],
-    }))
-    .await;
-    match c.recv().await {
-        Some(Packet::Suback(_)) => {}
-        other => panic!("expected SUBACK, got {other:?}"),
-    }
-}
-
 fn publish(topic: &str, payload: &'static str, retain: bool, pid: u16) -> Publish {
     Publish {
         qos: QoS::AtLeastOnce,
@@ -114,7 +98,7 @@ async fn sessions_and_retained_messages_survive_a_restart() {
     let addr = b.local_addr();
     let (mut sub, ack) = connect(addr, v5("sub", true)).await;
     assert!(!ack.session_present);
-    subscribe(&mut sub, "t").await;
+    sub.subscribe("t", QoS::AtLeastOnce).await;
     disconnect(sub).await;
 
     let (mut publisher, _) = connect(addr, v5("pub", false)).await;
@@ -142,7 +126,7 @@ async fn sessions_and_retained_messages_survive_a_restart() {
         .await;
 
     let (mut fresh, _) = connect(addr, v5("fresh", false)).await;
-    subscribe(&mut fresh, "r").await;
+    fresh.subscribe("r", QoS::AtLeastOnce).await;
     let got = next_publish(&mut fresh).await;
     assert!(got.retain);
     assert_eq!(&got.payload[..], b"kept");
@@ -179,7 +163,7 @@ async fn a_log_with_a_truncated_last_line_loads() {
     std::fs::write(dir.file(), text).expect("write");
     let b = broker_with(config(dir.file())).await;
     let (mut c, _) = connect(b.local_addr(), v5("c", false)).await;
-    subscribe(&mut c, "#").await;
+    c.subscribe("#", QoS::AtLeastOnce).await;
     let got = next_publish(&mut c).await;
     assert_eq!((&*got.topic, &got.payload[..]), ("a", &b"x"[..]));
     within("shutdown", b.shutdown()).await;

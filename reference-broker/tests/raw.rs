@@ -4,9 +4,7 @@ mod common;
 
 use bytes::Bytes;
 use common::*;
-use mqttspec_codec::{
-    Connect, Packet, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe, Subscription,
-};
+use mqttspec_codec::{Connect, Packet, ProtocolVersion, Publish, QoS, ReasonCode};
 
 fn connect(version: ProtocolVersion, id: &str) -> Connect {
     Connect {
@@ -27,13 +25,7 @@ fn publish(topic: &str, payload: &'static [u8]) -> Packet {
 
 async fn subscriber(addr: std::net::SocketAddr, id: &str, filter: &str) -> Raw {
     let mut s = Raw::connect(addr, connect(ProtocolVersion::V5, id)).await;
-    s.send(&Packet::Subscribe(Subscribe {
-        packet_id: 1,
-        properties: Default::default(),
-        filters: vec![Subscription::new(filter, QoS::AtMostOnce)],
-    }))
-    .await;
-    assert!(matches!(s.recv().await, Some(Packet::Suback(_))));
+    s.subscribe(filter, QoS::AtMostOnce).await;
     s
 }
 
@@ -183,13 +175,7 @@ async fn a_client_that_never_reads_does_not_stall_the_others() {
     // Subscribes to everything, then never reads again.
     let _slow = subscriber(addr, "slow", "flood/#").await;
     let mut fast = Raw::connect(addr, connect(ProtocolVersion::V5, "fast")).await;
-    fast.send(&Packet::Subscribe(Subscribe {
-        packet_id: 1,
-        properties: Default::default(),
-        filters: vec![Subscription::new("flood/#", QoS::AtLeastOnce)],
-    }))
-    .await;
-    assert!(matches!(fast.recv().await, Some(Packet::Suback(_))));
+    fast.subscribe("flood/#", QoS::AtLeastOnce).await;
     const N: u16 = 4000;
     let reader = tokio::spawn(async move {
         let mut got = 0u16;

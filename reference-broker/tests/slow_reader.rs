@@ -5,7 +5,7 @@ mod common;
 
 use bytes::Bytes;
 use common::*;
-use mqttspec_codec::{Connect, Packet, ProtocolVersion, Publish, QoS, Subscribe, Subscription};
+use mqttspec_codec::{Connect, Packet, ProtocolVersion, Publish, QoS};
 
 async fn client(addr: std::net::SocketAddr, id: &str) -> Raw {
     let connect = Connect {
@@ -15,16 +15,6 @@ async fn client(addr: std::net::SocketAddr, id: &str) -> Raw {
         ..Connect::default()
     };
     Raw::connect(addr, connect).await
-}
-
-async fn subscribe(c: &mut Raw, filter: &str) {
-    c.send(&Packet::Subscribe(Subscribe {
-        packet_id: 1,
-        properties: Default::default(),
-        filters: vec![Subscription::new(filter, QoS::AtMostOnce)],
-    }))
-    .await;
-    assert!(matches!(c.recv().await, Some(Packet::Suback(_))));
 }
 
 /// Reads until PINGRESP, counting the PUBLISHes before it.
@@ -45,9 +35,9 @@ async fn subscribers_that_do_not_read_hold_up_no_one() {
     let broker = broker().await;
     let addr = broker.local_addr();
     let mut first = client(addr, "first").await;
-    subscribe(&mut first, "t").await;
+    first.subscribe("t", QoS::AtMostOnce).await;
     let mut second = client(addr, "second").await;
-    subscribe(&mut second, "t").await;
+    second.subscribe("t", QoS::AtMostOnce).await;
     let mut publisher = client(addr, "publisher").await;
 
     // 20 MB while neither subscriber reads: far more than their socket buffers and write queues

@@ -6,7 +6,7 @@
 use bytes::BytesMut;
 use mqttspec_broker::server::{spawn, BrokerHandle};
 use mqttspec_broker::Config;
-use mqttspec_codec::{Connect, Decoder, Packet, ProtocolVersion};
+use mqttspec_codec::{Connect, Decoder, Packet, ProtocolVersion, QoS, Subscribe, Subscription};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -63,6 +63,20 @@ impl Raw {
             other => panic!("expected CONNACK, got {other:?}"),
         }
         raw
+    }
+
+    /// Subscribes to `filter` (packet id 1) and waits for the SUBACK.
+    pub async fn subscribe(&mut self, filter: &str, qos: QoS) {
+        self.send(&Packet::Subscribe(Subscribe {
+            packet_id: 1,
+            properties: Default::default(),
+            filters: vec![Subscription::new(filter, qos)],
+        }))
+        .await;
+        match self.recv().await {
+            Some(Packet::Suback(_)) => {}
+            other => panic!("expected SUBACK, got {other:?}"),
+        }
     }
 
     pub async fn send(&mut self, packet: &Packet) {

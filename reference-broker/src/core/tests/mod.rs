@@ -318,6 +318,11 @@ pub fn ack(p: Packet) -> (&'static str, PubAck) {
     }
 }
 
+/// The packet ids of acknowledgements.
+pub fn ack_ids(ps: Vec<Packet>) -> Vec<u16> {
+    ps.into_iter().map(|a| ack(a).1.packet_id).collect()
+}
+
 pub fn payloads(ps: &[Publish]) -> Vec<&str> {
     ps.iter()
         .map(|p| std::str::from_utf8(&p.payload).unwrap_or("<binary>"))

@@ -291,11 +291,7 @@ fn publishers_wait_for_a_congested_subscriber_instead_of_losing_messages() {
         sim.send(p, publish("t", "m", QoS::AtLeastOnce, pid));
     }
     // 1 in flight and 3 queued: acknowledged. The one that makes 4 queued, and all after it: held.
-    let acks: Vec<u16> = sim
-        .recv(p)
-        .into_iter()
-        .map(|a| ack(a).1.packet_id)
-        .collect();
+    let acks = ack_ids(sim.recv(p));
     assert_eq!(acks, [1, 2, 3, 4]);
     // The other subscriber is not slowed.
     for m in sim.publishes(other) {
@@ -308,11 +304,7 @@ fn publishers_wait_for_a_congested_subscriber_instead_of_losing_messages() {
         assert_eq!(got.len(), 1, "receive maximum 1");
         delivered += 1;
         sim.send(sub, puback(got[0].packet_id.unwrap()));
-        let acks: Vec<u16> = sim
-            .recv(p)
-            .into_iter()
-            .map(|a| ack(a).1.packet_id)
-            .collect();
+        let acks = ack_ids(sim.recv(p));
         if delivered == 3 {
             assert_eq!(acks, [5, 6]);
         } else {
@@ -337,11 +329,7 @@ fn publishers_are_held_a_few_windows_deep_not_half_a_long_queue_deep() {
         sim.send(p, publish("t", "m", QoS::AtLeastOnce, pid));
     }
     // 2 in flight, then queued 1..7: acknowledged; the one that makes 8 queued and later: held.
-    let acks: Vec<u16> = sim
-        .recv(p)
-        .into_iter()
-        .map(|a| ack(a).1.packet_id)
-        .collect();
+    let acks = ack_ids(sim.recv(p));
     assert_eq!(acks, (1..=9).collect::<Vec<_>>());
     // Acknowledging in-flight messages drains the queue; at 4 queued the held acks go out.
     let mut released = Vec::new();
@@ -351,9 +339,8 @@ fn publishers_are_held_a_few_windows_deep_not_half_a_long_queue_deep() {
         for m in got {
             sim.send(sub, puback(m.packet_id.unwrap()));
         }
-        released = sim.recv(p);
+        released = ack_ids(sim.recv(p));
     }
-    let released: Vec<u16> = released.into_iter().map(|a| ack(a).1.packet_id).collect();
     assert_eq!(released, [10, 11, 12]);
 }
 
