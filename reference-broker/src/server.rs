@@ -36,6 +36,7 @@ pub mod store;
 
 use crate::config::Config;
 use crate::core::{write_hard_limit, Broker, ConnId, Input, Output, Record};
+use connection::Shared;
 use link::{Link, WrittenReports};
 use std::collections::HashMap;
 use std::future::Future;
@@ -97,16 +98,8 @@ pub async fn run_listeners(
     let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
     let reports = Arc::new(WrittenReports::default());
     let (stop_tx, stop_rx) = watch::channel(false);
+    let (alive, mut all_ended) = mpsc::channel::<()>(1);
     let ids = Arc::new(AtomicU64::new(0));
-    // Open sockets, CONNECTed or not: the core refuses CONNECTs past `max_connections`; this
-    // bounds the sockets that have not sent one yet.
-    let sockets = Arc::new(Semaphore::new(
-        config
-            .limits
-            .max_connections
-            .saturating_mul(2)
-            .saturating_add(16),
-    ));
     let core = tokio::spawn(core_loop(
         config.clone(),
         store,
@@ -114,7 +107,21 @@ pub async fn run_listeners(
         Arc::clone(&reports),
         stop_rx.clone(),
     ));
-    let shared = Arc::new(config);
+    let shared = Arc::new(Shared {
+        events: events_tx,
+        reports,
+        // Open sockets, CONNECTed or not: the core refuses CONNECTs past `max_connections`;
+        // this bounds the sockets that have not sent one yet.
+        sockets: Semaphore::new(
+            config
+                .limits
+                .max_connections
+                .saturating_mul(2)
+                .saturating_add(16),
+        ),
+        max_packet_size: config.limits.max_packet_size,
+        _alive: alive,
+    });
     let mut accepts = JoinSet::new();
     for listener in listeners {
         if let Ok(addr) = listener.local_addr() {
@@ -122,47 +129,37 @@ pub async fn run_listeners(
         }
         accepts.spawn(accept_loop(
             listener,
-            events_tx.clone(),
-            Arc::clone(&reports),
-            stop_rx.clone(),
             Arc::clone(&shared),
+            stop_rx.clone(),
             Arc::clone(&ids),
-            Arc::clone(&sockets),
         ));
     }
-    drop(events_tx);
+    drop(shared);
     shutdown.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = core.await;
-    while let Some(done) = accepts.join_next().await {
-        if let Ok(mut conns) = done {
-            // Writers flush their last packets; readers linger briefly (see connection.rs).
-            let _ = tokio::time::timeout(Duration::from_secs(3), async {
-                while conns.join_next().await.is_some() {}
-            })
-            .await;
-            conns.abort_all();
-        }
-    }
+    while accepts.join_next().await.is_some() {}
+    // The core closed every connection: writers flush their last packets, readers linger
+    // briefly (see connection.rs). The last task to end drops the last `Shared`, and with it
+    // the sender `all_ended` waits on. A task still writing to a client that does not read
+    // after that ends at its write timeout, or with the runtime.
+    let _ = tokio::time::timeout(Duration::from_secs(3), all_ended.recv()).await;
     Ok(())
 }
 
-/// Accepts connections until told to stop; returns the connection tasks still running.
+/// Accepts connections until told to stop. Connection tasks are not tracked one by one (a
+/// `JoinSet` entry each would cost more than a tenth of an idle connection's memory): they hold
+/// `shared`, which is how the server knows when all have ended.
 async fn accept_loop(
     listener: TcpListener,
-    events: mpsc::Sender<Event>,
-    reports: Arc<WrittenReports>,
+    shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
-    config: Arc<Config>,
     ids: Arc<AtomicU64>,
-    sockets: Arc<Semaphore>,
-) -> JoinSet<()> {
-    let mut conns = JoinSet::new();
+) {
     loop {
-        while conns.try_join_next().is_some() {}
         let permit = tokio::select! {
-            p = Arc::clone(&sockets).acquire_owned() => match p {
+            p = shared.sockets.acquire() => match p {
                 Ok(p) => p,
                 Err(_) => break,
             },
@@ -177,15 +174,9 @@ async fn accept_loop(
                 let _ = stream.set_nodelay(true);
                 let id = ConnId(ids.fetch_add(1, Ordering::Relaxed) + 1);
                 tracing::debug!(%id, %peer, "accepted");
-                let serve = connection::serve(
-                    stream,
-                    id,
-                    events.clone(),
-                    Arc::clone(&reports),
-                    config.limits.max_packet_size,
-                    permit,
-                );
-                conns.spawn(serve);
+                // The task gives the permit back when it ends.
+                permit.forget();
+                tokio::spawn(connection::serve(stream, id, Arc::clone(&shared)));
             }
             Err(e) => {
                 // E.g. out of file descriptors: wait a little rather than spin.
@@ -194,7 +185,6 @@ async fn accept_loop(
             }
         }
     }
-    conns
 }
 
 /// Events the core task takes in one go before handing out the outputs.

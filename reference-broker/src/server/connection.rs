@@ -25,7 +25,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc::{self, error::SendError, error::TrySendError, OwnedPermit};
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
 
 /// How long the task keeps discarding input after the broker closed the connection.
@@ -42,47 +42,65 @@ pub(super) const READER_SLOTS: usize = 16;
 
 type Reserve = Pin<Box<dyn Future<Output = Result<OwnedPermit<Event>, SendError<()>>> + Send>>;
 
+/// What all connection tasks of one broker share, behind one pointer per task.
+pub(super) struct Shared {
+    pub(super) events: mpsc::Sender<Event>,
+    pub(super) reports: Arc<WrittenReports>,
+    /// Open sockets, CONNECTed or not: the accept loop takes a permit and forgets it, the task
+    /// gives it back when it ends (one counter here instead of a permit in every task).
+    pub(super) sockets: Semaphore,
+    pub(super) max_packet_size: u32,
+    /// Dropped with the last task (and the accept loops): the server's shutdown waits for that.
+    pub(super) _alive: mpsc::Sender<()>,
+}
+
 /// An event waiting for room in the core's queue.
 struct Pending {
     event: Event,
     room: Reserve,
 }
 
+/// The state of a connection that is writing or waiting for a deadline, on the heap only then:
+/// an idle connection holds none of it.
+struct Busy {
+    /// Bytes taken from the link and not yet written, and the packets they hold.
+    out: BytesMut,
+    out_packets: usize,
+    /// Armed while a write waits for the socket, or after a decode error or the core's close.
+    timer: Option<Pin<Box<Sleep>>>,
+    /// When a write last made progress.
+    last_write: Instant,
+}
+
 /// The connection's task. Not an `async fn`: its arguments would keep their own slots in the
-/// task's state beside the `Connection` built from them, for the connection's whole life.
+/// task's state beside the `Connection` built from them, for the connection's whole life. The
+/// caller has taken (and forgotten) a permit of `shared.sockets` for it.
 pub(super) fn serve(
     stream: TcpStream,
     conn: ConnId,
-    events: mpsc::Sender<Event>,
-    reports: Arc<WrittenReports>,
-    max_packet_size: u32,
-    socket_permit: OwnedSemaphorePermit,
+    shared: Arc<Shared>,
 ) -> impl Future<Output = ()> + Send {
+    let decoder = Decoder::learning().with_max_packet_size(shared.max_packet_size);
     let mut c = Connection {
         stream,
-        _socket_permit: socket_permit,
+        shared,
         conn,
         link: Arc::new(Link::default()),
-        events,
-        reports,
-        decoder: Decoder::learning().with_max_packet_size(max_packet_size),
-        out: BytesMut::new(),
-        out_packets: 0,
+        decoder,
         pending: None,
-        timer: None,
-        last_write: Instant::now(),
+        busy: None,
+        opened: false,
         reading: true,
         readable: true,
         closing: false,
         core_gone: false,
     };
-    // An async block holds `c` once; an `async fn (mut self)` held it twice.
+    // The state holds `c` and one pointer-sized awaitee at a time, so that with tokio's task
+    // header the whole task fits a 256-byte cell (test `the_task_fits_a_256_byte_cell`).
     async move {
-        if c.open().await {
-            let end = c.run().await;
-            // Boxed: the closing paths are short-lived and their state would enlarge every task.
-            Box::pin(c.finish(end)).await;
-        }
+        let end = poll_fn(|cx| c.poll_run(cx)).await;
+        // Boxed: the closing paths are short-lived and their state would enlarge every task.
+        Box::pin(c.finish(end)).await;
     }
 }
 
@@ -98,23 +116,17 @@ enum End {
 
 struct Connection {
     stream: TcpStream,
-    /// Counts this socket against the broker's limit until the task ends.
-    _socket_permit: OwnedSemaphorePermit,
+    shared: Arc<Shared>,
     conn: ConnId,
     link: Arc<Link>,
-    events: mpsc::Sender<Event>,
-    reports: Arc<WrittenReports>,
     decoder: Decoder,
-    /// Bytes taken from the link and not yet written, and the packets they hold.
-    out: BytesMut,
-    out_packets: usize,
     /// An event the core's queue had no room for, and the wait for room (boxed: only under
     /// load, and an idle connection should not carry its state).
     pending: Option<Box<Pending>>,
-    /// Armed while a write waits for the socket, or after a decode error.
-    timer: Option<Pin<Box<Sleep>>>,
-    /// When a write last made progress.
-    last_write: Instant,
+    /// Output being written and the timer (boxed: see [`Busy`]).
+    busy: Option<Box<Busy>>,
+    /// The core was told about the connection (`Event::Opened`).
+    opened: bool,
     /// False after a decode error or once the core closed the connection.
     reading: bool,
     /// The socket may have input: set when readiness is reported, cleared by a read that finds
@@ -125,32 +137,38 @@ struct Connection {
     core_gone: bool,
 }
 
-impl Connection {
-    /// Tells the core about the connection; false if the core is gone.
-    async fn open(&mut self) -> bool {
-        let opened = Event::Opened {
-            conn: self.conn,
-            link: Arc::clone(&self.link),
-        };
-        // The awaiting send, rarely needed, is boxed: its state would enlarge every task.
-        match self.events.try_send(opened) {
-            Ok(()) => true,
-            Err(TrySendError::Full(opened)) => Box::pin(self.events.send(opened)).await.is_ok(),
-            Err(TrySendError::Closed(_)) => false,
-        }
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.shared.sockets.add_permits(1);
     }
+}
 
-    async fn run(&mut self) -> End {
+impl Connection {
+    /// The main loop as one poll: every non-blocking step, then registration for wake-ups.
+    fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<End> {
         loop {
             if let Some(end) = self.step() {
-                return end;
+                return Poll::Ready(end);
             }
-            poll_fn(|cx| self.poll_wait(cx)).await;
+            if self.poll_wait(cx).is_pending() {
+                return Poll::Pending;
+            }
         }
     }
 
     /// Does everything that needs no waiting; `Some` when the connection is done.
     fn step(&mut self) -> Option<End> {
+        if !self.opened {
+            // First tell the core about the connection (waiting for room like any event).
+            self.opened = true;
+            let opened = Event::Opened {
+                conn: self.conn,
+                link: Arc::clone(&self.link),
+            };
+            if let Some(end) = self.send(opened) {
+                return Some(end);
+            }
+        }
         if self.core_gone {
             return Some(End::CoreGone);
         }
@@ -176,6 +194,19 @@ impl Connection {
 
     fn may_read(&self) -> bool {
         self.reading && self.pending.is_none() && self.link.inputs() < READER_SLOTS
+    }
+
+    /// Hands `event` to the core, or keeps it pending until the core's queue has room.
+    fn send(&mut self, event: Event) -> Option<End> {
+        match self.shared.events.try_send(event) {
+            Ok(()) => None,
+            Err(TrySendError::Full(event)) => {
+                let room = Box::pin(self.shared.events.clone().reserve_owned());
+                self.pending = Some(Box::new(Pending { event, room }));
+                None
+            }
+            Err(TrySendError::Closed(_)) => Some(End::CoreGone),
+        }
     }
 
     /// Decodes buffered packets and hands them to the core while it has room for them.
@@ -208,13 +239,8 @@ impl Connection {
                     }))
                 }
             };
-            match self.events.try_send(event) {
-                Ok(()) => {}
-                Err(TrySendError::Full(event)) => {
-                    let room = Box::pin(self.events.clone().reserve_owned());
-                    self.pending = Some(Box::new(Pending { event, room }));
-                }
-                Err(TrySendError::Closed(_)) => return Some(End::CoreGone),
+            if let Some(end) = self.send(event) {
+                return Some(end);
             }
         }
         None
@@ -240,44 +266,60 @@ impl Connection {
         }
     }
 
-    /// Writes what the core queued until the socket is full; reports what was written.
+    /// Writes what the core queued until the socket is full; reports what was written. Frees
+    /// the [`Busy`] state once everything is written and no deadline is armed.
     fn write(&mut self) -> Option<End> {
         loop {
-            if self.out.is_empty() {
-                if self.out_packets > 0 {
-                    let packets = std::mem::take(&mut self.out_packets);
-                    if self.link.add_written(packets) {
-                        self.reports.push(self.conn);
-                    }
-                    if self.reading {
-                        self.timer = None;
+            let drained = self.busy.as_ref().is_none_or(|b| b.out.is_empty());
+            if drained {
+                if let Some(b) = &mut self.busy {
+                    if b.out_packets > 0 {
+                        let packets = std::mem::take(&mut b.out_packets);
+                        if self.link.add_written(packets) {
+                            self.shared.reports.push(self.conn);
+                        }
+                        if self.reading {
+                            b.timer = None;
+                        }
                     }
                 }
-                let mut spare = std::mem::take(&mut self.out);
+                let mut spare = self
+                    .busy
+                    .as_mut()
+                    .map(|b| std::mem::take(&mut b.out))
+                    .unwrap_or_default();
                 spare.clear();
                 let (out, packets, closed) = self.link.take_out(spare);
-                self.out = out;
-                self.out_packets = packets;
                 if closed && !self.closing {
                     self.closing = true;
                     self.reading = false;
                     self.arm_timer(Instant::now() + WRITE_TIMEOUT);
                 }
-                if self.out.is_empty() {
+                if out.is_empty() {
+                    if self.busy.as_ref().is_some_and(|b| b.timer.is_none()) {
+                        self.busy = None;
+                    }
                     return self.closing.then_some(End::Closed);
                 }
+                let b = self.busy_mut();
+                b.out = out;
+                b.out_packets = packets;
             }
-            match self.stream.try_write(&self.out) {
+            let Some(b) = &mut self.busy else {
+                return None;
+            };
+            match self.stream.try_write(&b.out) {
                 Ok(n) => {
-                    self.out.advance(n);
-                    if self.timer.is_some() {
-                        self.last_write = Instant::now();
+                    b.out.advance(n);
+                    if b.timer.is_some() {
+                        b.last_write = Instant::now();
                     }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    if self.timer.is_none() {
-                        self.last_write = Instant::now();
-                        self.arm_timer(self.last_write + WRITE_TIMEOUT);
+                    if b.timer.is_none() {
+                        b.last_write = Instant::now();
+                        let at = b.last_write + WRITE_TIMEOUT;
+                        self.arm_timer(at);
                     }
                     return None;
                 }
@@ -286,23 +328,36 @@ impl Connection {
         }
     }
 
+    fn busy_mut(&mut self) -> &mut Busy {
+        self.busy.get_or_insert_with(|| {
+            Box::new(Busy {
+                out: BytesMut::new(),
+                out_packets: 0,
+                timer: None,
+                last_write: Instant::now(),
+            })
+        })
+    }
+
     fn arm_timer(&mut self, at: Instant) {
-        match &mut self.timer {
+        let b = self.busy_mut();
+        match &mut b.timer {
             Some(t) => t.as_mut().reset(at),
-            None => self.timer = Some(Box::pin(tokio::time::sleep_until(at))),
+            None => b.timer = Some(Box::pin(tokio::time::sleep_until(at))),
         }
     }
 
     /// The armed timer expired: a write stalled for [`WRITE_TIMEOUT`], or the core did not close
     /// the connection in time after a decode error or its close.
     fn check_timer(&mut self) -> Option<End> {
-        let t = self.timer.as_mut()?;
+        let b = self.busy.as_mut()?;
+        let t = b.timer.as_mut()?;
         let now = Instant::now();
         if t.deadline() > now {
             return None;
         }
-        let stalled_until = self.last_write + WRITE_TIMEOUT;
-        if self.reading && !self.out.is_empty() && stalled_until > now {
+        let stalled_until = b.last_write + WRITE_TIMEOUT;
+        if self.reading && !b.out.is_empty() && stalled_until > now {
             t.as_mut().reset(stalled_until);
             return None;
         }
@@ -329,16 +384,18 @@ impl Connection {
             self.readable = true;
             ready = true;
         }
-        if !self.out.is_empty() && self.stream.poll_write_ready(cx).is_ready() {
-            ready = true;
+        if let Some(b) = &mut self.busy {
+            if !b.out.is_empty() && self.stream.poll_write_ready(cx).is_ready() {
+                ready = true;
+            }
+            if let Some(t) = &mut b.timer {
+                if t.as_mut().poll(cx).is_ready() {
+                    ready = true;
+                }
+            }
         }
         if self.link.poll_signal(cx).is_ready() {
             ready = true;
-        }
-        if let Some(t) = &mut self.timer {
-            if t.as_mut().poll(cx).is_ready() {
-                ready = true;
-            }
         }
         if ready {
             Poll::Ready(())
@@ -357,13 +414,13 @@ impl Connection {
             End::Lost => {
                 // Whatever the core holds of this connection goes before the close.
                 if let Some(p) = self.pending.take() {
-                    if self.events.send(p.event).await.is_err() {
+                    if self.shared.events.send(p.event).await.is_err() {
                         return;
                     }
                 }
                 if !self.link.is_closed() {
                     let closed = Event::Input(Box::new(Input::Closed(self.conn)));
-                    let _ = self.events.send(closed).await;
+                    let _ = self.shared.events.send(closed).await;
                 }
             }
             End::CoreGone => {
@@ -414,5 +471,34 @@ mod tests {
             connect_version_hint(&[0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]),
             None
         );
+    }
+}
+
+#[cfg(test)]
+mod task_size {
+    use super::*;
+
+    /// Tokio allocates a task as one 128-byte-aligned cell: about 96 bytes of header and
+    /// trailer, then the future. A future of at most 160 bytes keeps every connection's task in
+    /// a 256-byte cell instead of a 384-byte one (`examples/idle_cost.rs` shows the heap per
+    /// idle connection).
+    #[tokio::test]
+    async fn the_task_fits_a_256_byte_cell() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (events, _core) = mpsc::channel(1);
+        let (alive, _ended) = mpsc::channel(1);
+        let shared = Arc::new(Shared {
+            events,
+            reports: Arc::default(),
+            sockets: Semaphore::new(0),
+            max_packet_size: 1024,
+            _alive: alive,
+        });
+        let task = serve(stream, ConnId(1), shared);
+        let size = std::mem::size_of_val(&task);
+        eprintln!("connection task future: {size} bytes, Connection {}", std::mem::size_of::<Connection>());
+        assert!(size <= 160, "the connection task's future takes {size} bytes");
     }
 }
