@@ -33,6 +33,17 @@ pub(crate) struct Conn {
     pub problem_info: bool,
     /// Whether CONNECT's Session Expiry Interval was 0 (then DISCONNECT may not raise it).
     pub connect_expiry_zero: bool,
+    /// Packets handed to the IO layer and not yet reported written.
+    pub unwritten: usize,
+    /// Allocated on first use (see [`ConnExtras`]).
+    pub extras: Option<Box<ConnExtras>>,
+}
+
+/// The state of features a connection may never use: topic aliases, QoS 2 receipts, held
+/// acknowledgements. On the heap only once used, so an idle connection costs 80 bytes here
+/// rather than 192.
+#[derive(Debug, Default)]
+pub(crate) struct ConnExtras {
     /// Topic aliases the client set (inbound).
     pub aliases_in: BTreeMap<u16, MqttString>,
     /// Topic aliases the broker set (outbound), and the next free one.
@@ -40,13 +51,20 @@ pub(crate) struct Conn {
     /// QoS 2 packet ids received on this connection and not yet released: what counts against our
     /// Receive Maximum (the send quota is per connection, §4.9).
     pub qos2_received: BTreeSet<u16>,
-    /// Packets handed to the IO layer and not yet reported written.
-    pub unwritten: usize,
     /// Flow control: acknowledgements withheld from this publisher, in order, while the session
     /// `waiting_for` has too many messages queued (see publish.rs).
     pub held_acks: Vec<Packet>,
     pub waiting_for: Option<String>,
 }
+
+/// What [`Conn::extras`] reads for a connection that never used them.
+static NO_EXTRAS: ConnExtras = ConnExtras {
+    aliases_in: BTreeMap::new(),
+    aliases_out: BTreeMap::new(),
+    qos2_received: BTreeSet::new(),
+    held_acks: Vec::new(),
+    waiting_for: None,
+};
 
 impl Conn {
     pub fn new(id: ConnId, now: Instant) -> Self {
@@ -62,13 +80,28 @@ impl Conn {
             topic_alias_maximum: 0,
             problem_info: true,
             connect_expiry_zero: true,
-            aliases_in: BTreeMap::new(),
-            aliases_out: BTreeMap::new(),
-            qos2_received: BTreeSet::new(),
             unwritten: 0,
-            held_acks: Vec::new(),
-            waiting_for: None,
+            extras: None,
         }
+    }
+
+    pub fn extras(&self) -> &ConnExtras {
+        self.extras.as_deref().unwrap_or(&NO_EXTRAS)
+    }
+
+    pub fn extras_mut(&mut self) -> &mut ConnExtras {
+        self.extras.get_or_insert_with(Box::default)
+    }
+
+    /// Ends flow control's wait of this publisher on `client`'s session: the acknowledgements it
+    /// held, or `None` if it was not waiting on that session.
+    pub fn stop_waiting_for(&mut self, client: &str) -> Option<Vec<Packet>> {
+        let e = self.extras.as_mut()?;
+        if e.waiting_for.as_deref() != Some(client) {
+            return None;
+        }
+        e.waiting_for = None;
+        Some(std::mem::take(&mut e.held_acks))
     }
 
     pub fn is_active(&self) -> bool {
@@ -94,10 +127,10 @@ impl Conn {
         if self.topic_alias_maximum == 0 {
             return None;
         }
-        if let Some(&a) = self.aliases_out.get(topic) {
+        if let Some(&a) = self.extras().aliases_out.get(topic) {
             return Some((a, false));
         }
-        let next = u16::try_from(self.aliases_out.len() + 1).ok()?;
+        let next = u16::try_from(self.extras().aliases_out.len() + 1).ok()?;
         (next <= self.topic_alias_maximum).then_some((next, true))
     }
 }

@@ -33,16 +33,16 @@ impl Broker {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
-        if conn.waiting_for.is_none() {
+        if conn.extras().waiting_for.is_none() {
             if let Some(slow) = congested {
                 if let Some(s) = self.sessions.get_mut(&slow) {
-                    s.waiters.push(id);
-                    conn.waiting_for = Some(slow);
+                    s.flow_mut().waiters.push(id);
+                    conn.extras_mut().waiting_for = Some(slow);
                 }
             }
         }
-        if conn.waiting_for.is_some() {
-            conn.held_acks.push(ack);
+        if conn.extras().waiting_for.is_some() {
+            conn.extras_mut().held_acks.push(ack);
         } else {
             self.send(id, ack);
         }
@@ -53,16 +53,14 @@ impl Broker {
         let Some(s) = self.sessions.get_mut(client) else {
             return;
         };
-        for id in std::mem::take(&mut s.waiters) {
+        for id in s.take_waiters() {
             let Some(conn) = self.conns.get_mut(&id) else {
                 continue;
             };
-            if conn.waiting_for.as_deref() != Some(client) {
-                continue;
-            }
-            conn.waiting_for = None;
-            for ack in std::mem::take(&mut conn.held_acks) {
-                self.send(id, ack);
+            if let Some(acks) = conn.stop_waiting_for(client) {
+                for ack in acks {
+                    self.send(id, ack);
+                }
             }
         }
     }
@@ -116,16 +114,16 @@ impl Broker {
             }
             return false;
         }
-        if session.queue.len() >= capacity {
+        if session.flow().queue.len() >= capacity {
             self.stats.publish_dropped += 1;
             return session.conn.is_some();
         }
-        session.queue.push_back(delivery);
+        session.flow_mut().queue.push_back(delivery);
         self.mark_session(client);
         self.pump(now, client);
         self.sessions
             .get(client)
-            .is_some_and(|s| s.conn.is_some() && s.queue.len() >= mark)
+            .is_some_and(|s| s.conn.is_some() && s.flow().queue.len() >= mark)
     }
 
     /// Sends queued QoS 1/2 messages while the session's window allows: the client's Receive
@@ -136,7 +134,7 @@ impl Broker {
         let drained = self
             .sessions
             .get(client)
-            .is_some_and(|s| !s.waiters.is_empty() && s.queue.len() <= release);
+            .is_some_and(|s| !s.flow().waiters.is_empty() && s.flow().queue.len() <= release);
         if drained {
             self.release_waiters(client);
         }
@@ -153,13 +151,16 @@ impl Broker {
             // §4.9: PUBLISHes (and PUBRELs) sent on this connection and not yet completed count
             // against the client's Receive Maximum.
             let window = usize::from(conn.receive_maximum.min(self.config.limits.max_inflight));
-            let on_wire = session.inflight.iter().filter(|f| f.on_wire).count();
+            let on_wire = session.flow().inflight.iter().filter(|f| f.on_wire).count();
             if on_wire >= window || conn.unwritten >= self.config.limits.max_write_queue {
                 return;
             }
             let conn_id = conn.id;
             // Re-sends after a reconnect come first, in their original order (MQTT-4.4.0-1).
-            if let Some(f) = session.inflight.iter_mut().find(|f| !f.on_wire) {
+            if let Some(f) = session
+                .flow_if_any()
+                .and_then(|fl| fl.inflight.iter_mut().find(|f| !f.on_wire))
+            {
                 f.on_wire = true;
                 let (pid, state, delivery) = (f.packet_id, f.state, f.delivery.clone());
                 match state {
@@ -167,7 +168,7 @@ impl Broker {
                         // DUP: a re-delivery (MQTT-3.3.1-1). Too large: dropped as if delivered.
                         if !self.send_publish(now, conn_id, &delivery, Some(pid), true) {
                             if let Some(s) = self.sessions.get_mut(client) {
-                                s.inflight.retain(|f| f.packet_id != pid);
+                                s.flow_mut().inflight.retain(|f| f.packet_id != pid);
                             }
                             self.mark_session(client);
                         }
@@ -176,7 +177,7 @@ impl Broker {
                 }
                 continue;
             }
-            let Some(delivery) = session.queue.pop_front() else {
+            let Some(delivery) = session.flow_if_any().and_then(|f| f.queue.pop_front()) else {
                 return;
             };
             // `mark_session` by hand: `session` is still borrowed.
@@ -189,12 +190,12 @@ impl Broker {
                 continue;
             }
             let Some(pid) = session.allocate_packet_id() else {
-                session.queue.push_front(delivery);
+                session.flow_mut().queue.push_front(delivery);
                 return;
             };
             if self.send_publish(now, conn_id, &delivery, Some(pid), false) {
                 if let Some(s) = self.sessions.get_mut(client) {
-                    s.inflight.push_back(Inflight {
+                    s.flow_mut().inflight.push_back(Inflight {
                         packet_id: pid,
                         state: OutState::Published,
                         delivery,
@@ -209,7 +210,7 @@ impl Broker {
     /// with their original packet identifiers (MQTT-4.4.0-1, MQTT-3.3.1-1), then the queue.
     pub(super) fn resume(&mut self, now: Instant, client: &str) {
         if let Some(s) = self.sessions.get_mut(client) {
-            for f in &mut s.inflight {
+            for f in s.flow_if_any().into_iter().flat_map(|fl| &mut fl.inflight) {
                 f.on_wire = false;
             }
         }
@@ -248,7 +249,7 @@ impl Broker {
                 return false;
             }
             if let Some((a, true)) = alias {
-                conn.aliases_out.insert(topic, a);
+                conn.extras_mut().aliases_out.insert(topic, a);
             }
             self.stats.publish_sent += 1;
             self.send(id, packet);

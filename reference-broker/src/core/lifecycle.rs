@@ -64,18 +64,17 @@ impl Broker {
     /// Removes a session and its subscriptions; a will still waiting for its delay is published
     /// now, since the session ends first (MQTT-3.1.2-8).
     pub(super) fn end_session(&mut self, now: Instant, client: &str) {
-        let Some(session) = self.sessions.remove(client) else {
+        let Some(mut session) = self.sessions.remove(client) else {
             return;
         };
         tracing::debug!(client, "session ended");
         self.mark_session(client);
-        for id in session.waiters {
+        for id in session.take_waiters() {
             let Some(conn) = self.conns.get_mut(&id) else {
                 continue;
             };
-            if conn.waiting_for.as_deref() == Some(client) {
-                conn.waiting_for = None;
-                for ack in std::mem::take(&mut conn.held_acks) {
+            if let Some(acks) = conn.stop_waiting_for(client) {
+                for ack in acks {
                     self.send(id, ack);
                 }
             }

@@ -418,6 +418,7 @@ fn session_state(s: &Session, now: Instant) -> SessionState {
             })
             .collect(),
         inflight: s
+            .flow()
             .inflight
             .iter()
             .map(|f| InflightState {
@@ -426,8 +427,13 @@ fn session_state(s: &Session, now: Instant) -> SessionState {
                 delivery: delivery_state(&f.delivery, now),
             })
             .collect(),
-        queue: s.queue.iter().map(|d| delivery_state(d, now)).collect(),
-        incoming_qos2: s.incoming_qos2.iter().copied().collect(),
+        queue: s
+            .flow()
+            .queue
+            .iter()
+            .map(|d| delivery_state(d, now))
+            .collect(),
+        incoming_qos2: s.flow().incoming_qos2.iter().copied().collect(),
         will: s.will.as_ref().map(|w| w.will.clone()),
         will_delay: s.will.as_ref().map_or(0, |w| w.delay),
     }
@@ -470,7 +476,7 @@ fn restore_session(st: SessionState, now: Instant) -> Session {
         } else {
             OutState::Published
         };
-        s.inflight.push_back(Inflight {
+        s.flow_mut().inflight.push_back(Inflight {
             packet_id: f.packet_id,
             state,
             delivery: delivery(f.delivery, now),
@@ -480,10 +486,13 @@ fn restore_session(st: SessionState, now: Instant) -> Session {
     for d in st.queue {
         let d = delivery(d, now);
         if d.qos != QoS::AtMostOnce && !d.msg.expired(now) {
-            s.queue.push_back(d);
+            s.flow_mut().queue.push_back(d);
         }
     }
-    s.incoming_qos2 = st.incoming_qos2.into_iter().filter(|&p| p != 0).collect();
+    let incoming_qos2: BTreeSet<u16> = st.incoming_qos2.into_iter().filter(|&p| p != 0).collect();
+    if !incoming_qos2.is_empty() {
+        s.flow_mut().incoming_qos2 = incoming_qos2;
+    }
     s.will = st.will.map(|will| {
         Box::new(StoredWill {
             will,

@@ -40,7 +40,7 @@ impl Broker {
                     );
                 }
                 if p.topic.is_empty() {
-                    match conn.aliases_in.get(&alias) {
+                    match conn.extras().aliases_in.get(&alias) {
                         Some(t) => p.topic = t.clone(),
                         None => {
                             return self.protocol_error(
@@ -52,7 +52,7 @@ impl Broker {
                         }
                     }
                 } else {
-                    conn.aliases_in.insert(alias, p.topic.clone());
+                    conn.extras_mut().aliases_in.insert(alias, p.topic.clone());
                 }
             }
         }
@@ -78,12 +78,16 @@ impl Broker {
         let Some(session) = self.sessions.get(&client) else {
             return;
         };
-        let duplicate_qos2 = p.qos == QoS::ExactlyOnce && session.incoming_qos2.contains(&pid);
+        let duplicate_qos2 =
+            p.qos == QoS::ExactlyOnce && session.flow().incoming_qos2.contains(&pid);
         if v5 && p.qos == QoS::ExactlyOnce && !duplicate_qos2 {
             // §3.3.4: more unacknowledged QoS 2 PUBLISHes than our Receive Maximum: 0x93.
             // (QoS 1 ones are acknowledged at once, or held back for flow control while the
             // client's own window stops it, so only QoS 2 ones are counted.)
-            let outstanding = self.conns.get(&id).map_or(0, |c| c.qos2_received.len());
+            let outstanding = self
+                .conns
+                .get(&id)
+                .map_or(0, |c| c.extras().qos2_received.len());
             if outstanding >= usize::from(self.config.limits.receive_maximum) {
                 return self.protocol_error(
                     now,
@@ -108,7 +112,7 @@ impl Broker {
                 QoS::ExactlyOnce => {
                     if !v5 {
                         if let Some(s) = self.sessions.get_mut(&client) {
-                            s.incoming_qos2.insert(pid);
+                            s.flow_mut().incoming_qos2.insert(pid);
                         }
                         self.mark_session(&client);
                     }
@@ -139,11 +143,11 @@ impl Broker {
             QoS::AtLeastOnce => Ack::Puback,
             QoS::ExactlyOnce => {
                 if let Some(s) = self.sessions.get_mut(&client) {
-                    s.incoming_qos2.insert(pid);
+                    s.flow_mut().incoming_qos2.insert(pid);
                 }
                 self.mark_session(&client);
                 if let Some(c) = self.conns.get_mut(&id) {
-                    c.qos2_received.insert(pid);
+                    c.extras_mut().qos2_received.insert(pid);
                 }
                 Ack::Pubrec
             }
@@ -162,8 +166,8 @@ impl Broker {
             return;
         };
         if let Some(i) = s.inflight_index(a.packet_id) {
-            if s.inflight[i].delivery.qos == QoS::AtLeastOnce {
-                s.inflight.remove(i);
+            if s.flow().inflight[i].delivery.qos == QoS::AtLeastOnce {
+                s.flow_mut().inflight.remove(i);
                 self.mark_session(&client);
                 self.pump(now, &client);
             }
@@ -179,18 +183,18 @@ impl Broker {
         };
         let found = s
             .inflight_index(a.packet_id)
-            .filter(|&i| s.inflight[i].delivery.qos == QoS::ExactlyOnce);
+            .filter(|&i| s.flow().inflight[i].delivery.qos == QoS::ExactlyOnce);
         match found {
             Some(i) if a.reason_code.is_error() => {
                 // MQTT-4.4.0-2: treated as acknowledged, never re-sent.
-                s.inflight.remove(i);
+                s.flow_mut().inflight.remove(i);
                 self.mark_session(&client);
                 self.pump(now, &client);
             }
             Some(i) => {
                 // MQTT-4.3.3-4.
-                s.inflight[i].state = OutState::Released;
-                s.inflight[i].on_wire = true;
+                s.flow_mut().inflight[i].state = OutState::Released;
+                s.flow_mut().inflight[i].on_wire = true;
                 self.mark_session(&client);
                 self.send(id, Packet::Pubrel(PubAck::new(a.packet_id)));
             }
@@ -208,13 +212,13 @@ impl Broker {
         let Some(client) = self.client_of(id) else {
             return;
         };
-        if let Some(c) = self.conns.get_mut(&id) {
-            c.qos2_received.remove(&a.packet_id);
+        if let Some(e) = self.conns.get_mut(&id).and_then(|c| c.extras.as_mut()) {
+            e.qos2_received.remove(&a.packet_id);
         }
-        let known = self
-            .sessions
-            .get_mut(&client)
-            .is_some_and(|s| s.incoming_qos2.remove(&a.packet_id));
+        let known = self.sessions.get_mut(&client).is_some_and(|s| {
+            s.flow_if_any()
+                .is_some_and(|f| f.incoming_qos2.remove(&a.packet_id))
+        });
         if known {
             self.mark_session(&client);
         }
@@ -241,8 +245,8 @@ impl Broker {
             return;
         };
         if let Some(i) = s.inflight_index(a.packet_id) {
-            if s.inflight[i].state == OutState::Released {
-                s.inflight.remove(i);
+            if s.flow().inflight[i].state == OutState::Released {
+                s.flow_mut().inflight.remove(i);
                 self.mark_session(&client);
                 self.pump(now, &client);
             }

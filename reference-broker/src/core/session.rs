@@ -65,18 +65,34 @@ pub(crate) struct Session {
     pub will: Option<Box<StoredWill>>,
     /// Set while disconnected with a will waiting for its delay.
     pub will_due: Option<Instant>,
+    /// Allocated with the first message (see [`Flow`]).
+    flow: Option<Box<Flow>>,
+    next_packet_id: u16,
+    /// Bumped at every connect and disconnect, so stale timers know they are stale.
+    pub generation: u64,
+}
+
+/// The session's messages in flight either way. On the heap only once the session has had one,
+/// so a session that never carried a QoS 1/2 message costs 88 bytes rather than 192.
+#[derive(Debug, Default)]
+pub(crate) struct Flow {
     /// QoS 1/2 messages sent and not yet fully acknowledged, in the order sent.
     pub inflight: VecDeque<Inflight>,
     /// Messages waiting for the window (or for the client to come back).
     pub queue: VecDeque<Delivery>,
     /// QoS 2 packet ids received and PUBREC'd, waiting for PUBREL (MQTT-4.3.3-10).
     pub incoming_qos2: BTreeSet<u16>,
-    next_packet_id: u16,
-    /// Bumped at every connect and disconnect, so stale timers know they are stale.
-    pub generation: u64,
     /// Publishers whose acknowledgements wait for this session's queue to drain.
     pub waiters: Vec<ConnId>,
 }
+
+/// What [`Session::flow`] reads for a session that never had a message.
+static NO_FLOW: Flow = Flow {
+    inflight: VecDeque::new(),
+    queue: VecDeque::new(),
+    incoming_qos2: BTreeSet::new(),
+    waiters: Vec::new(),
+};
 
 impl Session {
     pub fn new(version: ProtocolVersion) -> Self {
@@ -87,25 +103,43 @@ impl Session {
             subscriptions: BTreeMap::new(),
             will: None,
             will_due: None,
-            inflight: VecDeque::new(),
-            queue: VecDeque::new(),
-            incoming_qos2: BTreeSet::new(),
+            flow: None,
             next_packet_id: 1,
             generation: 0,
-            waiters: Vec::new(),
         }
+    }
+
+    pub fn flow(&self) -> &Flow {
+        self.flow.as_deref().unwrap_or(&NO_FLOW)
+    }
+
+    pub fn flow_mut(&mut self) -> &mut Flow {
+        self.flow.get_or_insert_with(Box::default)
+    }
+
+    /// Takes the publishers waiting for this session's queue to drain.
+    pub fn take_waiters(&mut self) -> Vec<ConnId> {
+        self.flow
+            .as_mut()
+            .map(|f| std::mem::take(&mut f.waiters))
+            .unwrap_or_default()
+    }
+
+    /// The flow state to change, if the session has one (for removals, which need none).
+    pub fn flow_if_any(&mut self) -> Option<&mut Flow> {
+        self.flow.as_deref_mut()
     }
 
     /// A packet identifier not used by any in-flight message (MQTT-2.2.1-4), or `None` if all
     /// 65,535 are in use.
     pub fn allocate_packet_id(&mut self) -> Option<u16> {
-        if self.inflight.len() >= usize::from(u16::MAX) {
+        if self.flow().inflight.len() >= usize::from(u16::MAX) {
             return None;
         }
         loop {
             let id = self.next_packet_id;
             self.next_packet_id = self.next_packet_id.checked_add(1).unwrap_or(1);
-            if !self.inflight.iter().any(|f| f.packet_id == id) {
+            if !self.flow().inflight.iter().any(|f| f.packet_id == id) {
                 return Some(id);
             }
         }
@@ -121,6 +155,9 @@ impl Session {
     }
 
     pub fn inflight_index(&self, packet_id: u16) -> Option<usize> {
-        self.inflight.iter().position(|f| f.packet_id == packet_id)
+        self.flow()
+            .inflight
+            .iter()
+            .position(|f| f.packet_id == packet_id)
     }
 }

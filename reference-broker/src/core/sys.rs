@@ -29,7 +29,7 @@ impl Broker {
         let stored: usize = self
             .sessions
             .values()
-            .map(|s| s.inflight.len() + s.queue.len())
+            .map(|s| s.flow().inflight.len() + s.flow().queue.len())
             .sum();
         let uptime = now.saturating_duration_since(self.started).as_secs();
         let st = self.stats.clone();

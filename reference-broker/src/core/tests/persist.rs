@@ -370,21 +370,23 @@ fn records_follow_random_traffic() {
         for client in persistent {
             let (a, b) = (&sim.broker.sessions[client], &back.broker.sessions[client]);
             sessions += 1;
-            messages += a.inflight.len() + a.queue.len();
+            messages += a.flow().inflight.len() + a.flow().queue.len();
             let ctx = format!("seed {seed}, session {client}");
             assert_eq!((a.version, a.expiry), (b.version, b.expiry), "{ctx}");
             assert_eq!(a.subscriptions, b.subscriptions, "{ctx}");
-            assert_eq!(a.incoming_qos2, b.incoming_qos2, "{ctx}");
+            assert_eq!(a.flow().incoming_qos2, b.flow().incoming_qos2, "{ctx}");
             assert_eq!(a.next_packet_id(), b.next_packet_id(), "{ctx}");
             let flight = |s: &crate::core::session::Session| {
-                s.inflight
+                s.flow()
+                    .inflight
                     .iter()
                     .map(|f| (f.packet_id, f.state, f.delivery.qos, f.delivery.retain))
                     .collect::<Vec<_>>()
             };
             assert_eq!(flight(a), flight(b), "{ctx}");
             let queue = |s: &crate::core::session::Session| {
-                s.queue
+                s.flow()
+                    .queue
                     .iter()
                     .map(|d| (d.msg.topic.clone(), d.msg.payload.clone(), d.qos, d.retain))
                     .collect::<Vec<_>>()
