@@ -498,10 +498,6 @@ mod task_size {
         });
         let task = serve(stream, ConnId(1), shared);
         let size = std::mem::size_of_val(&task);
-        eprintln!(
-            "connection task future: {size} bytes, Connection {}",
-            std::mem::size_of::<Connection>()
-        );
         assert!(
             size <= 160,
             "the connection task's future takes {size} bytes"
