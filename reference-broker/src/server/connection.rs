@@ -480,7 +480,7 @@ mod task_size {
 
     /// Tokio allocates a task as one 128-byte-aligned cell: about 96 bytes of header and
     /// trailer, then the future. A future of at most 160 bytes keeps every connection's task in
-    /// a 256-byte cell instead of a 384-byte one (`examples/idle_cost.rs` shows the heap per
+    /// a 256-byte cell instead of a 384-byte one (`tests/idle_memory.rs` counts the heap per
     /// idle connection).
     #[tokio::test]
     async fn the_task_fits_a_256_byte_cell() {
