@@ -19,6 +19,7 @@
 //! - `message.rs`: an application message as stored, and how it becomes an outgoing PUBLISH.
 //! - `router.rs`: the subscription index and the matching of a topic to its deliveries.
 //! - `retained.rs`: the retained-message store.
+//! - `small_map.rs`: the ordered map of a session's subscriptions and of a filter's subscribers.
 //! - `connect.rs`: CONNECT, CONNACK, takeover, DISCONNECT.
 //! - `lifecycle.rs`: the end of connections and sessions: wills, will delay, session expiry.
 //! - `publish.rs`: inbound PUBLISH and the QoS 1/2 acknowledgement flows.
@@ -39,6 +40,7 @@ mod publish;
 mod retained;
 mod router;
 mod session;
+mod small_map;
 mod subscribe;
 mod sys;
 mod timers;

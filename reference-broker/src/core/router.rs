@@ -5,6 +5,7 @@
 //! MQTT-4.7.2-1). Maps are ordered so that routing is deterministic.
 
 use super::session::SubOptions;
+use super::small_map::SmallMap;
 use mqttspec_codec::topic::{has_wildcards, matches};
 use mqttspec_codec::QoS;
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ pub(crate) struct Router {
 #[derive(Debug, Default)]
 struct Entry {
     /// Non-shared subscriptions: client id -> options.
-    clients: BTreeMap<String, SubOptions>,
+    clients: SmallMap<String, SubOptions>,
     /// Shared subscriptions (`$share/{group}/{filter}`): group name -> members.
     groups: BTreeMap<String, Group>,
 }
@@ -32,7 +33,7 @@ impl Entry {
 
 #[derive(Debug, Default)]
 struct Group {
-    members: BTreeMap<String, SubOptions>,
+    members: SmallMap<String, SubOptions>,
     /// The member chosen last, for round-robin.
     last: Option<String>,
 }
@@ -117,7 +118,7 @@ impl Router {
             .filter(|(f, _)| matches(f, topic))
             .map(|(_, e)| e);
         for entry in exact.chain(wild) {
-            for (client, o) in &entry.clients {
+            for (client, o) in entry.clients.iter() {
                 if o.no_local && publisher == Some(client.as_str()) {
                     continue;
                 }

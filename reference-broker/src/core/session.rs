@@ -1,9 +1,10 @@
 //! Session state (v5 §4.1, 3.1.1 §4.1): what outlives a network connection.
 
 use super::message::Delivery;
+use super::small_map::SmallMap;
 use super::ConnId;
 use mqttspec_codec::{ProtocolVersion, QoS, RetainHandling, Will};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::time::Instant;
 
 /// One subscription as stored (a shared one keeps its group).
@@ -60,7 +61,7 @@ pub(crate) struct Session {
     /// Session Expiry Interval in seconds; `u32::MAX` never expires.
     pub expiry: u32,
     /// Full topic filter (`$share/...` included) -> options.
-    pub subscriptions: BTreeMap<String, StoredSub>,
+    pub subscriptions: SmallMap<String, StoredSub>,
     /// Boxed: a `Will` holds a full property set (about 500 bytes), and most sessions have none.
     pub will: Option<Box<StoredWill>>,
     /// Set while disconnected with a will waiting for its delay.
@@ -100,7 +101,7 @@ impl Session {
             conn: None,
             version,
             expiry: 0,
-            subscriptions: BTreeMap::new(),
+            subscriptions: SmallMap::new(),
             will: None,
             will_due: None,
             flow: None,
