@@ -22,26 +22,44 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened"; exit 1; }
 
-REF_PORT=$(free_port)
-MOSQ_PORT=$(free_port)
-"$BIN" broker --listen "127.0.0.1:$REF_PORT" 2>"$OUT/reference.log" &
-REF_PID=$!
-cat > "$OUT/mosquitto.conf" <<CONF
+REF_PID=""
+MOSQ_PID=""
+trap 'kill $REF_PID $MOSQ_PID 2>/dev/null; wait 2>/dev/null' EXIT
+# Starts both brokers afresh on new ports (stopping running ones).
+start_brokers() {
+  if [ -n "$REF_PID" ]; then
+    kill "$REF_PID" "$MOSQ_PID" 2>/dev/null || true
+    wait "$REF_PID" "$MOSQ_PID" 2>/dev/null || true
+  fi
+  REF_PORT=$(free_port)
+  MOSQ_PORT=$(free_port)
+  "$BIN" broker --listen "127.0.0.1:$REF_PORT" 2>>"$OUT/reference.log" &
+  REF_PID=$!
+  cat > "$OUT/mosquitto.conf" <<CONF
 listener $MOSQ_PORT 127.0.0.1
 allow_anonymous true
 max_connections -1
 CONF
-"$MOSQUITTO" -c "$OUT/mosquitto.conf" 2>"$OUT/mosquitto.log" &
-MOSQ_PID=$!
-trap 'kill $REF_PID $MOSQ_PID 2>/dev/null; wait 2>/dev/null' EXIT
-wait_port "$REF_PORT"
-wait_port "$MOSQ_PORT"
+  "$MOSQUITTO" -c "$OUT/mosquitto.conf" 2>>"$OUT/mosquitto.log" &
+  MOSQ_PID=$!
+  wait_port "$REF_PORT"
+  wait_port "$MOSQ_PORT"
+}
+: >"$OUT/reference.log"
+: >"$OUT/mosquitto.log"
 
-# Idle connections first, on freshly started brokers: after the loads a broker reuses the memory
-# they freed, and its RSS growth says little about what a connection costs.
-echo "== $IDLE idle connections" >&2
-"$BIN" bench "mqtt://127.0.0.1:$REF_PORT" --idle "$IDLE" --broker-pid "$REF_PID" --json > "$OUT/idle-reference.json"
-"$BIN" bench "mqtt://127.0.0.1:$MOSQ_PORT" --idle "$IDLE" --broker-pid "$MOSQ_PID" --json > "$OUT/idle-mosquitto.json"
+# Idle connections first, each time on freshly started brokers: after a load a broker reuses the
+# memory it freed, and its RSS growth says little about what a connection costs. Bare, then each
+# subscribed to a topic of its own (as devices waiting for commands are).
+for kind in bare subscribed; do
+  start_brokers
+  flag=()
+  [ "$kind" = subscribed ] && flag=(--idle-subscribe)
+  echo "== $IDLE idle connections, $kind" >&2
+  "$BIN" bench "mqtt://127.0.0.1:$REF_PORT" --idle "$IDLE" "${flag[@]}" --broker-pid "$REF_PID" --json > "$OUT/idle-$kind-reference.json"
+  "$BIN" bench "mqtt://127.0.0.1:$MOSQ_PORT" --idle "$IDLE" "${flag[@]}" --broker-pid "$MOSQ_PID" --json > "$OUT/idle-$kind-mosquitto.json"
+done
+start_brokers
 
 # name | arguments
 LOADS=(
@@ -86,9 +104,12 @@ for n in names:
 print()
 print(f"| {idle} idle connections, freshly started brokers | reference | mosquitto | ratio |")
 print("|---|---:|---:|---:|")
-r, m = json.load(open(os.path.join(out, "idle-reference.json"))), json.load(open(os.path.join(out, "idle-mosquitto.json")))
-rb, mb = r["bytes_per_connection"], m["bytes_per_connection"]
-print(f"| bytes per connection | {fmt(rb)} | {fmt(mb)} | {fmt(rb / mb if rb and mb else None, 2)}x |")
+for kind, label in [("bare", "bytes per connection"),
+                    ("subscribed", "bytes per connection subscribed to a topic of its own")]:
+    r = json.load(open(os.path.join(out, f"idle-{kind}-reference.json")))
+    m = json.load(open(os.path.join(out, f"idle-{kind}-mosquitto.json")))
+    rb, mb = r["bytes_per_connection"], m["bytes_per_connection"]
+    print(f"| {label} | {fmt(rb)} | {fmt(mb)} | {fmt(rb / mb if rb and mb else None, 2)}x |")
 PY
 
 if [ "${UPDATE_README:-0}" = 1 ] && grep -q '<!-- broker-table:start -->' benches/README.md; then

@@ -38,6 +38,10 @@ pub struct Args {
     /// Instead of a message load: open this many idle connections and report memory per connection.
     #[arg(long)]
     idle: Option<usize>,
+    /// With --idle: each connection subscribes to a topic of its own (at --qos), as devices
+    /// waiting for commands do.
+    #[arg(long, requires = "idle")]
+    idle_subscribe: bool,
     /// How long idle connections stay open.
     #[arg(long, default_value = "2s", value_parser = crate::duration::parse)]
     hold: Duration,
@@ -117,7 +121,7 @@ pub fn main(args: Args) -> ExitCode {
     };
     let printed = runtime.block_on(async {
         match args.idle {
-            Some(n) => loadgen::run_idle(&spec, n, args.hold).await.map(|r| {
+            Some(n) => loadgen::run_idle(&spec, n, args.idle_subscribe, args.hold).await.map(|r| {
                 if args.json {
                     serde_json::to_string_pretty(&r).unwrap_or_default()
                 } else {

@@ -1,7 +1,10 @@
-//! Many idle connections at once: what each costs the broker in memory.
+//! Many idle connections at once: what each costs the broker in memory, bare or each subscribed
+//! to a topic of its own (as devices waiting for commands are).
 
 use super::conn::open;
+use super::subscriber::Subscriber;
 use super::{cpu, IdleReport, LoadError, LoadSpec};
+use std::any::Any;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
@@ -11,6 +14,7 @@ const RAMP: usize = 200;
 pub(crate) async fn run(
     spec: &LoadSpec,
     count: usize,
+    subscribe: bool,
     hold: Duration,
 ) -> Result<IdleReport, LoadError> {
     let before = spec.broker_pid.and_then(cpu::rss_bytes);
@@ -19,15 +23,17 @@ pub(crate) async fn run(
     while next < count {
         let mut batch = JoinSet::new();
         for i in next..(next + RAMP).min(count) {
-            let (addr, version) = (spec.addr, spec.version);
+            let spec = spec.clone();
             batch.spawn(async move {
-                open(
-                    addr,
-                    version,
-                    &format!("bench-idle-{}-{i}", std::process::id()),
-                    0,
-                )
-                .await
+                let id = format!("bench-idle-{}-{i}", std::process::id());
+                // Only held open until the measurement ends.
+                let held: Box<dyn Any + Send> = if subscribe {
+                    let topic = format!("mqttspec/bench/idle/{id}");
+                    Box::new(Subscriber::connect(&spec, id, topic).await?)
+                } else {
+                    Box::new(open(spec.addr, spec.version, &id, 0).await?)
+                };
+                Ok(held)
             });
         }
         next = (next + RAMP).min(count);
@@ -47,6 +53,7 @@ pub(crate) async fn run(
     drop(open_conns);
     Ok(IdleReport {
         connections,
+        subscribed: subscribe,
         broker_rss_before: before,
         broker_rss_after: after,
         bytes_per_connection: match (before, after) {

@@ -167,7 +167,8 @@ pub async fn run(spec: LoadSpec) -> Result<LoadReport, LoadError> {
 pub async fn run_idle(
     spec: &LoadSpec,
     count: usize,
+    subscribe: bool,
     hold: Duration,
 ) -> Result<IdleReport, LoadError> {
-    idle::run(spec, count, hold).await
+    idle::run(spec, count, subscribe, hold).await
 }

@@ -129,6 +129,8 @@ impl fmt::Display for LoadReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct IdleReport {
     pub connections: usize,
+    /// Each connection subscribed to a topic of its own.
+    pub subscribed: bool,
     pub broker_rss_before: Option<u64>,
     pub broker_rss_after: Option<u64>,
     pub bytes_per_connection: Option<f64>,
@@ -136,7 +138,12 @@ pub struct IdleReport {
 
 impl fmt::Display for IdleReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} idle connections open", self.connections)?;
+        let how = if self.subscribed {
+            ", each subscribed to a topic of its own"
+        } else {
+            ""
+        };
+        write!(f, "{} idle connections open{how}", self.connections)?;
         match (
             self.broker_rss_before,
             self.broker_rss_after,
