@@ -83,6 +83,15 @@ impl Drop for ChildBroker {
     }
 }
 
+/// A report as pretty JSON or as the console text.
+fn render(report: &(impl serde::Serialize + std::fmt::Display), json: bool) -> String {
+    if json {
+        serde_json::to_string_pretty(report).unwrap_or_default()
+    } else {
+        report.to_string()
+    }
+}
+
 pub fn main(args: Args) -> ExitCode {
     let (child, addr, broker_pid) = match &args.target {
         Some(t) => match resolve(t) {
@@ -121,20 +130,10 @@ pub fn main(args: Args) -> ExitCode {
     };
     let printed = runtime.block_on(async {
         match args.idle {
-            Some(n) => loadgen::run_idle(&spec, n, args.idle_subscribe, args.hold).await.map(|r| {
-                if args.json {
-                    serde_json::to_string_pretty(&r).unwrap_or_default()
-                } else {
-                    r.to_string()
-                }
-            }),
-            None => loadgen::run(spec).await.map(|r| {
-                if args.json {
-                    serde_json::to_string_pretty(&r).unwrap_or_default()
-                } else {
-                    r.to_string()
-                }
-            }),
+            Some(n) => loadgen::run_idle(&spec, n, args.idle_subscribe, args.hold)
+                .await
+                .map(|r| render(&r, args.json)),
+            None => loadgen::run(spec).await.map(|r| render(&r, args.json)),
         }
     });
     drop(child);
