@@ -87,20 +87,21 @@ names = ["fan-in qos0 64B", "fan-in qos1 64B", "fan-out qos0 64B", "fan-out qos1
          "fan-in qos0 4KiB", "fan-in qos1 4KiB"]
 def load(n, who): return json.load(open(os.path.join(out, f"{n.replace(' ', '-')}-{who}.json")))
 def fmt(x, d=0): return "n/a" if x is None else f"{x:,.{d}f}"
-def cpu(r, k): v = r["cpu"][k]; return "n/a" if v is None else f"{v:.0f}%"
+def cpu(r, k): v = r["cpu"].get(k); return "n/a" if v is None else f"{v:.0f}%"
 cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print(f"Machine: {os.cpu_count()} cores, {cpu_model}; {duration} per load; mosquitto "
       + subprocess.run(["sh", "-c", "mosquitto -h 2>&1 | head -1"], capture_output=True, text=True).stdout.strip())
 print()
-print("| load | reference msg/s out | mosquitto msg/s out | ratio | reference p99 µs | mosquitto p99 µs | reference CPU | mosquitto CPU | generator CPU |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| load | reference msg/s out | mosquitto msg/s out | ratio | reference p99 µs | mosquitto p99 µs | reference CPU | mosquitto CPU | generator CPU | steal |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for n in names:
     r, m = load(n, "reference"), load(n, "mosquitto")
     ratio = r["messages_out_per_s"] / m["messages_out_per_s"] if m["messages_out_per_s"] else None
     p99 = lambda x: x["latency"]["p99_us"] if x["latency"] else None
     print(f"| {n} | {fmt(r['messages_out_per_s'])} | {fmt(m['messages_out_per_s'])} | {fmt(ratio, 2)}x "
           f"| {fmt(p99(r))} | {fmt(p99(m))} | {cpu(r, 'broker_percent')} | {cpu(m, 'broker_percent')} "
-          f"| {cpu(r, 'generator_percent')} / {cpu(m, 'generator_percent')} |")
+          f"| {cpu(r, 'generator_percent')} / {cpu(m, 'generator_percent')} "
+          f"| {cpu(r, 'steal_percent')} / {cpu(m, 'steal_percent')} |")
 print()
 print(f"| {idle} idle connections, freshly started brokers | reference | mosquitto | ratio |")
 print("|---|---:|---:|---:|")

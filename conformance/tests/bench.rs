@@ -43,6 +43,11 @@ async fn a_qos1_load_delivers_every_message_to_every_subscriber() {
         assert!(latency.p50_us > 0.0, "{report:?}");
         assert!(latency.p50_us <= latency.p99_us && latency.p99_us <= latency.max_us);
         assert!(report.cpu.broker_percent.is_some(), "{report:?}");
+        let steal = report
+            .cpu
+            .steal_percent
+            .expect("steal time from /proc/stat");
+        assert!((0.0..=100.0).contains(&steal), "{report:?}");
     }
     broker.shutdown().await;
 }
@@ -92,6 +97,7 @@ fn the_command_reports_a_load_and_idle_connections_as_json() {
     assert!(load["published"].as_u64() > Some(0), "{load}");
     assert_eq!(load["received"], load["expected"], "{load}");
     assert!(load["cpu"]["broker_percent"].is_number(), "{load}");
+    assert!(load["cpu"]["steal_percent"].is_number(), "{load}");
     let idle = run(&["--idle", "20", "--idle-subscribe", "--hold", "0s"]);
     assert_eq!(idle["connections"], 20, "{idle}");
     assert_eq!(idle["subscribed"], true, "{idle}");

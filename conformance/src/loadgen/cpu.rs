@@ -4,11 +4,13 @@
 use serde::Serialize;
 use std::time::Instant;
 
-/// CPU time consumed so far by this process and, optionally, by the broker's.
+/// CPU time consumed so far by this process and, optionally, by the broker's, and the machine's
+/// CPU time counters.
 pub struct Sample {
     at: Instant,
     own: Option<u64>,
     broker: Option<u64>,
+    machine: Option<MachineTicks>,
 }
 
 /// CPU use over an interval, in percent of one core (200% = two cores busy).
@@ -16,6 +18,18 @@ pub struct Sample {
 pub struct CpuUsage {
     pub generator_percent: Option<f64>,
     pub broker_percent: Option<f64>,
+    /// Of all the machine's CPU time in the interval, the share the hypervisor gave to other
+    /// guests (`steal` in /proc/stat). On a shared virtual machine this is what makes one run
+    /// of a load much slower than the next: above a few percent, the figures of that run say
+    /// more about the host than about the broker.
+    pub steal_percent: Option<f64>,
+}
+
+/// The machine's total and stolen CPU time so far, in clock ticks (the `cpu` line of /proc/stat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MachineTicks {
+    total: u64,
+    steal: u64,
 }
 
 impl Sample {
@@ -24,6 +38,9 @@ impl Sample {
             at: Instant::now(),
             own: ticks("self"),
             broker: broker_pid.and_then(|p| ticks(&p.to_string())),
+            machine: std::fs::read_to_string("/proc/stat")
+                .ok()
+                .and_then(|s| machine_ticks(&s)),
         }
     }
 
@@ -36,11 +53,34 @@ impl Sample {
             }
             _ => None,
         };
+        let steal_percent = match (self.machine, later.machine) {
+            (Some(a), Some(b)) if b.total > a.total => {
+                Some(b.steal.saturating_sub(a.steal) as f64 / (b.total - a.total) as f64 * 100.0)
+            }
+            _ => None,
+        };
         CpuUsage {
             generator_percent: percent(self.own, later.own),
             broker_percent: percent(self.broker, later.broker),
+            steal_percent,
         }
     }
+}
+
+/// Reads the aggregate `cpu` line of /proc/stat: user nice system idle iowait irq softirq steal
+/// (guest time is already counted in user and nice).
+fn machine_ticks(stat: &str) -> Option<MachineTicks> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    Some(MachineTicks {
+        total: fields.iter().sum(),
+        steal: *fields.get(7)?,
+    })
 }
 
 /// utime + stime of /proc/PID/stat, in clock ticks.
@@ -93,5 +133,20 @@ mod tests {
         let usage = a.usage_until(&Sample::take(Some(std::process::id())));
         assert!(usage.generator_percent.is_some());
         assert!(usage.broker_percent.is_some());
+    }
+
+    #[test]
+    fn reads_steal_from_the_cpu_line() {
+        let stat = "cpu  100 5 50 800 10 1 4 30 0 0\ncpu0 50 2 25 400 5 0 2 15 0 0\nintr 1 2\n";
+        assert_eq!(
+            machine_ticks(stat),
+            Some(MachineTicks {
+                total: 1000,
+                steal: 30
+            })
+        );
+        // A kernel too old to count steal time: no reading rather than a wrong one.
+        assert_eq!(machine_ticks("cpu  100 5 50 800 10 1 4\n"), None);
+        assert_eq!(machine_ticks("intr 1 2\n"), None);
     }
 }

@@ -117,13 +117,30 @@ impl fmt::Display for LoadReport {
         }
         write!(
             f,
-            "  errors: {}   cpu: generator {}, broker {}",
+            "  errors: {}   cpu: generator {}, broker {}, stolen by the host {}",
             self.errors,
             percent(self.cpu.generator_percent),
-            percent(self.cpu.broker_percent)
-        )
+            percent(self.cpu.broker_percent),
+            percent(self.cpu.steal_percent)
+        )?;
+        if self
+            .cpu
+            .steal_percent
+            .is_some_and(|s| s >= STEAL_WARNING_PERCENT)
+        {
+            write!(
+                f,
+                "\n  warning: the hypervisor took {} of this machine's CPU during the run; \
+                 its figures are not comparable with another run's",
+                percent(self.cpu.steal_percent)
+            )?;
+        }
+        Ok(())
     }
 }
+
+/// Steal time above which the console report warns that the run is not comparable.
+const STEAL_WARNING_PERCENT: f64 = 5.0;
 
 /// Memory cost of idle connections.
 #[derive(Debug, Clone, Serialize)]
