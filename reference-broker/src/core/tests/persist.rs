@@ -2,6 +2,8 @@
 
 use super::*;
 use crate::core::Record;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 
 /// `quiet()` with persistence on (the core only looks at whether a file is set).
 fn persisting() -> Config {
@@ -275,32 +277,20 @@ fn restored_sessions_expire_and_publish_their_wills() {
     assert!(!connack.session_present, "expired 30 s after the restore");
 }
 
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) % n
-    }
-}
-
 /// One random step of QoS 1/2 traffic between three mostly persistent clients that connect,
 /// drop, subscribe, publish, and acknowledge some of what they get.
-fn traffic_step(sim: &mut Sim, rng: &mut Rng, conns: &mut [Option<ConnId>; 3]) {
-    let i = rng.below(3) as usize;
+fn traffic_step(sim: &mut Sim, rng: &mut StdRng, conns: &mut [Option<ConnId>; 3]) {
+    let i = rng.random_range(0..3) as usize;
     let id = ["a", "b", "c"][i];
-    let qos = |rng: &mut Rng| QoS::from_u8(rng.below(3) as u8).unwrap_or_default();
-    match (rng.below(8), conns[i]) {
+    let qos = |rng: &mut StdRng| QoS::from_u8(rng.random_range(0..3) as u8).unwrap_or_default();
+    match (rng.random_range(0..8), conns[i]) {
         (0, None) => {
-            let mut c = match rng.below(3) {
+            let mut c = match rng.random_range(0..3) {
                 0 => v3_persistent(id),
                 1 => v5_persistent(id, 100),
                 _ => v5_persistent(id, u32::MAX),
             };
-            c.clean_start = rng.below(8) == 0;
+            c.clean_start = rng.random_range(0..8) == 0;
             conns[i] = Some(sim.connect(c));
         }
         (1, Some(c)) => {
@@ -308,15 +298,15 @@ fn traffic_step(sim: &mut Sim, rng: &mut Rng, conns: &mut [Option<ConnId>; 3]) {
             conns[i] = None;
         }
         (2, Some(c)) => {
-            let filter = ["t/#", "t/1", "$share/g/t/2"][rng.below(3) as usize];
+            let filter = ["t/#", "t/1", "$share/g/t/2"][rng.random_range(0..3) as usize];
             let q = qos(rng);
             sim.send(c, subscribe(1, filter, q));
         }
         (3 | 4, Some(c)) => {
-            let topic = ["t/1", "t/2"][rng.below(2) as usize];
-            let pid = rng.below(5) as u16 + 1;
+            let topic = ["t/1", "t/2"][rng.random_range(0..2) as usize];
+            let pid = rng.random_range(0..5) as u16 + 1;
             let q = qos(rng);
-            if rng.below(4) == 0 {
+            if rng.random_range(0..4) == 0 {
                 sim.send(c, retained(topic, "r", q, pid));
             } else {
                 sim.send(c, publish(topic, "m", q, pid));
@@ -324,7 +314,7 @@ fn traffic_step(sim: &mut Sim, rng: &mut Rng, conns: &mut [Option<ConnId>; 3]) {
         }
         (5, Some(c)) => {
             for p in sim.recv(c) {
-                if rng.below(2) == 0 {
+                if rng.random_range(0..2) == 0 {
                     continue;
                 }
                 match p {
@@ -339,7 +329,7 @@ fn traffic_step(sim: &mut Sim, rng: &mut Rng, conns: &mut [Option<ConnId>; 3]) {
                 }
             }
         }
-        (6, Some(c)) => sim.send(c, pubrel(rng.below(5) as u16 + 1)),
+        (6, Some(c)) => sim.send(c, pubrel(rng.random_range(0..5) as u16 + 1)),
         (7, _) => sim.secs(1.0),
         _ => {}
     }
@@ -351,7 +341,7 @@ fn traffic_step(sim: &mut Sim, rng: &mut Rng, conns: &mut [Option<ConnId>; 3]) {
 fn records_follow_random_traffic() {
     let (mut sessions, mut messages) = (0, 0);
     for seed in 0..100u64 {
-        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut rng = StdRng::seed_from_u64(seed);
         let mut sim = Sim::with(persisting());
         let mut conns = [None; 3];
         for _ in 0..300 {

@@ -5,18 +5,14 @@
 use super::*;
 use arbitrary::{Arbitrary, Unstructured};
 use mqttspec_codec::{decode_one, to_bytes};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
-/// A small deterministic byte source (xorshift64*), so every run sees the same inputs.
+/// Deterministic bytes for `seed`, so every run sees the same inputs.
 fn bytes(seed: u64, n: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
-        })
-        .collect()
+    let mut data = vec![0; n];
+    StdRng::seed_from_u64(seed).fill_bytes(&mut data);
+    data
 }
 
 fn step(
