@@ -76,11 +76,13 @@ impl Link {
 
     /// The core closed the connection: the task writes what is queued and closes.
     pub(super) fn close(&self) {
-        let waker = {
-            let mut s = self.lock();
-            s.closed = true;
-            s.signal()
-        };
+        self.lock().closed = true;
+        self.wake();
+    }
+
+    /// Signals the task and wakes it (outside the lock) if it was not signalled already.
+    fn wake(&self) {
+        let waker = self.lock().signal();
         if let Some(w) = waker {
             w.wake();
         }
@@ -91,10 +93,7 @@ impl Link {
     /// be woken (and its thread maybe unparked) once per packet.
     pub(super) fn input_done(&self, slots: usize) {
         if self.inputs.fetch_sub(1, Ordering::AcqRel) == slots / 2 + 1 {
-            let waker = self.lock().signal();
-            if let Some(w) = waker {
-                w.wake();
-            }
+            self.wake();
         }
     }
 
@@ -143,9 +142,9 @@ impl Link {
         s.written == packets
     }
 
-    /// Counts one packet handed to the core; returns how many it now holds.
-    pub(super) fn input_sent(&self) -> usize {
-        self.inputs.fetch_add(1, Ordering::AcqRel) + 1
+    /// Counts one packet handed to the core.
+    pub(super) fn input_sent(&self) {
+        self.inputs.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Packets the core holds.
