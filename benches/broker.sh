@@ -5,11 +5,15 @@
 #   benches/broker.sh                 # 5 s per load
 #   DURATION=10s benches/broker.sh    # longer loads
 #   UPDATE_README=1 benches/broker.sh # also rewrite the broker table in benches/README.md
+#   REF_THREADS= benches/broker.sh    # reference broker on tokio's default pool (one per core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-5s}
 IDLE=${IDLE:-10000}
+# One thread, as mosquitto's event loop: both brokers get the same share of the machine, and the
+# generator the other core.
+REF_THREADS=${REF_THREADS-1}
 OUT=target/bench-broker
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 [ -x "$MOSQUITTO" ] || { echo "mosquitto is not installed (apt-get install mosquitto)"; exit 2; }
@@ -33,7 +37,7 @@ start_brokers() {
   fi
   REF_PORT=$(free_port)
   MOSQ_PORT=$(free_port)
-  "$BIN" broker --listen "127.0.0.1:$REF_PORT" 2>>"$OUT/reference.log" &
+  "$BIN" broker --listen "127.0.0.1:$REF_PORT" ${REF_THREADS:+--threads "$REF_THREADS"} 2>>"$OUT/reference.log" &
   REF_PID=$!
   cat > "$OUT/mosquitto.conf" <<CONF
 listener $MOSQ_PORT 127.0.0.1
@@ -80,17 +84,19 @@ for load in "${LOADS[@]}"; do
   "$BIN" bench "mqtt://127.0.0.1:$MOSQ_PORT" $args --duration "$DURATION" --broker-pid "$MOSQ_PID" --json > "$OUT/$file-mosquitto.json"
 done
 
-python3 - "$OUT" "$DURATION" "$IDLE" <<'PY' | tee "$OUT/table.md"
+python3 - "$OUT" "$DURATION" "$IDLE" "$REF_THREADS" <<'PY' | tee "$OUT/table.md"
 import json, sys, os, platform, subprocess
-out, duration, idle = sys.argv[1], sys.argv[2], sys.argv[3]
+out, duration, idle, threads = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 names = ["fan-in qos0 64B", "fan-in qos1 64B", "fan-out qos0 64B", "fan-out qos1 64B",
          "fan-in qos0 4KiB", "fan-in qos1 4KiB"]
 def load(n, who): return json.load(open(os.path.join(out, f"{n.replace(' ', '-')}-{who}.json")))
 def fmt(x, d=0): return "n/a" if x is None else f"{x:,.{d}f}"
 def cpu(r, k): v = r["cpu"].get(k); return "n/a" if v is None else f"{v:.0f}%"
 cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-print(f"Machine: {os.cpu_count()} cores, {cpu_model}; {duration} per load; mosquitto "
-      + subprocess.run(["sh", "-c", "mosquitto -h 2>&1 | head -1"], capture_output=True, text=True).stdout.strip())
+on = {"": "one thread per core", "1": "one thread"}.get(threads, f"{threads} threads")
+print(f"Machine: {os.cpu_count()} cores, {cpu_model}; {duration} per load; reference broker on {on}; "
+      + subprocess.run(["sh", "-c", "mosquitto -h 2>&1 | head -1"], capture_output=True, text=True).stdout.strip()
+      + " (one thread)")
 print()
 print("| load | reference msg/s out | mosquitto msg/s out | ratio | reference p99 µs | mosquitto p99 µs | reference CPU | mosquitto CPU | generator CPU | steal |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -7,6 +7,7 @@
 use mqttspec_broker::server::run_listeners;
 use mqttspec_broker::Config;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -23,6 +24,11 @@ pub struct Args {
     /// log). Overrides `persistence` of the config file [default: nothing is persisted]
     #[arg(long, value_name = "FILE")]
     persistence: Option<PathBuf>,
+    /// Threads to run on. 1 runs the whole broker on one thread, as mosquitto's event loop does:
+    /// no wake-ups across threads, and the other cores stay free (for a load generator on the
+    /// same machine, say) [default: one per core]
+    #[arg(long, value_name = "N")]
+    threads: Option<NonZeroUsize>,
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -58,7 +64,7 @@ pub fn main(args: Args) -> ExitCode {
         eprintln!("mqttspec broker: invalid configuration: `listen` names no address");
         return ExitCode::from(2);
     }
-    let runtime = match super::runtime() {
+    let runtime = match super::runtime_with_threads(args.threads) {
         Ok(rt) => rt,
         Err(code) => return code,
     };
