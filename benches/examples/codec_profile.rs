@@ -2,13 +2,15 @@
 //!
 //! `valgrind --tool=callgrind target/release/examples/codec_profile decode 5.0 mqttspec 200`
 //!
-//! Arguments: `decode|segmented|encode`, `3.1.1|5.0`, `mqttspec|rumqttc`, iterations.
+//! Arguments: `decode|segmented|encode`, `3.1.1|5.0`, `mqttspec|rumqttc|floor`, iterations
+//! (`floor`: the least work an owned-model codec must do, see `mqttspec_benches::floor`).
 //!
 //! `codec_profile quick [ROUNDS]` instead times every combination, best of ROUNDS rounds of 200
 //! passes each: the minimum is the least disturbed by other processes on a shared machine, so it
 //! is a quick check between criterion runs (criterion's figures are the ones to report).
 
 use bytes::BytesMut;
+use mqttspec_benches::floor::{decode_floor, encode_floor, packet_bytes};
 use mqttspec_benches::{
     decode_ours, decode_rumqttc, encode_ours, stream, to_ours, wire, Rumqttc, Version,
 };
@@ -21,15 +23,19 @@ struct Setup {
     wire: bytes::Bytes,
     ours: Vec<mqttspec_codec::Packet>,
     theirs: Rumqttc,
+    /// Each packet's finished bytes, for the floor's encode.
+    finished: Vec<bytes::Bytes>,
     out: BytesMut,
 }
 
 impl Setup {
     fn new(v: Version) -> Self {
         let msgs = stream();
+        let wire = wire(&msgs, v);
         Setup {
             v,
-            wire: wire(&msgs, v),
+            finished: packet_bytes(&wire),
+            wire,
             ours: msgs.iter().map(|m| to_ours(m, v)).collect(),
             theirs: Rumqttc::build(&msgs, v),
             out: BytesMut::new(),
@@ -46,6 +52,9 @@ impl Setup {
             ("segmented", "rumqttc") => decode_rumqttc(black_box(wire), v, 1460).total(),
             ("encode", "mqttspec") => encode_ours(black_box(&self.ours), v, &mut self.out),
             ("encode", "rumqttc") => black_box(&self.theirs).encode(&mut self.out),
+            ("decode", "floor") => decode_floor(black_box(wire), v, wire.len()).total(),
+            ("segmented", "floor") => decode_floor(black_box(wire), v, 1460).total(),
+            ("encode", "floor") => encode_floor(black_box(&self.finished), &mut self.out),
             other => panic!("unknown operation {other:?}"),
         }
     }
@@ -54,14 +63,14 @@ impl Setup {
 fn quick(rounds: usize) {
     const PASSES: usize = 200;
     let packets = stream().len() as f64;
-    println!("| operation | version | mqttspec ns/pass | rumqttc ns/pass | speed-up |");
-    println!("|---|---|---:|---:|---:|");
+    println!("| operation | version | mqttspec ns/pass | rumqttc ns/pass | speed-up | floor ns/pass | rumqttc / floor |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
     for op in ["decode", "segmented", "encode"] {
         for v in Version::ALL {
             let mut s = Setup::new(v);
-            let mut best = [f64::MAX; 2];
+            let mut best = [f64::MAX; 3];
             for _ in 0..rounds {
-                for (i, codec) in ["mqttspec", "rumqttc"].into_iter().enumerate() {
+                for (i, codec) in ["mqttspec", "rumqttc", "floor"].into_iter().enumerate() {
                     let t = Instant::now();
                     for _ in 0..PASSES {
                         black_box(s.pass(op, codec));
@@ -69,14 +78,15 @@ fn quick(rounds: usize) {
                     best[i] = best[i].min(t.elapsed().as_nanos() as f64 / PASSES as f64);
                 }
             }
+            let [ours, theirs, floor] = best;
             println!(
-                "| {op} | {} | {:.0} ({:.1} ns/packet) | {:.0} ({:.1} ns/packet) | {:.2}x |",
+                "| {op} | {} | {ours:.0} ({:.1} ns/packet) | {theirs:.0} ({:.1} ns/packet) | {:.2}x | {floor:.0} ({:.1} ns/packet) | {:.2}x |",
                 v.label(),
-                best[0],
-                best[0] / packets,
-                best[1],
-                best[1] / packets,
-                best[1] / best[0]
+                ours / packets,
+                theirs / packets,
+                theirs / ours,
+                floor / packets,
+                theirs / floor,
             );
         }
     }

@@ -10,6 +10,10 @@
 //! - [`wire`] encodes the stream with our codec: the bytes both codecs decode.
 //! - [`Counts`] tallies decoded packets per type; the unit tests below check that both codecs decode
 //!   the stream into the same packets, and encode it into the same number of bytes.
+//! - [`floor`] is the least work an owned-model codec must do on the same stream: the yardstick
+//!   that says whether 2x rumqttc is within reach at all.
+
+pub mod floor;
 
 use bytes::{Bytes, BytesMut};
 use mqttspec_codec as ours;
@@ -597,8 +601,22 @@ mod tests {
                 let ours = decode_ours(&wire, v, segment);
                 let theirs = decode_rumqttc(&wire, v, segment);
                 assert_eq!(ours, theirs, "{} split {segment}", v.label());
+                let floor = floor::decode_floor(&wire, v, segment);
+                assert_eq!(ours, floor, "{} split {segment}", v.label());
                 assert_eq!(ours.total(), msgs.len());
             }
+        }
+    }
+
+    #[test]
+    fn the_floor_encoder_writes_the_stream_back() {
+        for v in Version::ALL {
+            let wire = wire(&stream(), v);
+            let packets = floor::packet_bytes(&wire);
+            assert_eq!(packets.len(), stream().len());
+            let mut out = BytesMut::new();
+            assert_eq!(floor::encode_floor(&packets, &mut out), wire.len());
+            assert_eq!(out, wire);
         }
     }
 

@@ -296,7 +296,7 @@ pub fn sanitize(packet: Packet, version: ProtocolVersion) -> Packet {
         properties: sanitize_properties(&a.properties, pc).into(),
     };
     match packet {
-        Packet::Connect(c) => Packet::Connect(sanitize_connect(c)),
+        Packet::Connect(c) => Packet::Connect(Box::new(sanitize_connect(*c))),
         Packet::Connack(mut c) => {
             c.reason_code = code(c.reason_code, ReasonContext::Connack);
             c.session_present &= c.reason_code == ReasonCode::SUCCESS;

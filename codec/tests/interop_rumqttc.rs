@@ -179,7 +179,7 @@ fn to_r4(p: &Packet) -> r4::Packet {
 fn from_r4(p: r4::Packet) -> Packet {
     let ack = |packet_id| PubAck::new(packet_id);
     match p {
-        r4::Packet::Connect(c) => Packet::Connect(Connect {
+        r4::Packet::Connect(c) => Packet::from(Connect {
             protocol: V3,
             clean_start: c.clean_session,
             keep_alive: c.keep_alive,
@@ -587,7 +587,7 @@ fn topic(bytes: Bytes) -> MqttString {
 
 fn from_r5(p: r5::Packet) -> Packet {
     match p {
-        r5::Packet::Connect(c, will, login) => Packet::Connect(Connect {
+        r5::Packet::Connect(c, will, login) => Packet::from(Connect {
             protocol: V5,
             clean_start: c.clean_start,
             keep_alive: c.keep_alive,

@@ -364,7 +364,7 @@ impl Driver {
                         v.receive_maximum = props.receive_maximum;
                     }
                 }
-                let packet = Packet::Connect(Connect {
+                let packet = Packet::from(Connect {
                     protocol: version,
                     clean_start: clean,
                     keep_alive: u16::from(keep_alive % 4),

@@ -56,7 +56,7 @@ const EVENT_QUEUE: usize = 1024;
 
 /// What connection tasks tell the core task.
 ///
-/// Inputs are boxed: an `Input` can hold a `Packet` (up to 192 bytes), and every connection task
+/// Inputs are boxed: an `Input` can hold a `Packet` (80 bytes), and every connection task
 /// keeps a pending send of an `Event` in its state all its life, so an unboxed one would add that
 /// to each idle connection. One allocation per packet is the cheaper side of that trade.
 enum Event {

@@ -61,7 +61,7 @@ fn v5(id: &str, persistent: bool) -> Connect {
 /// Connects and returns the client with its CONNACK.
 async fn connect(addr: SocketAddr, connect: Connect) -> (Raw, Connack) {
     let mut raw = Raw::open(addr, ProtocolVersion::V5).await;
-    raw.send(&Packet::Connect(connect)).await;
+    raw.send(&Packet::from(connect)).await;
     match raw.recv().await {
         Some(Packet::Connack(a)) if a.reason_code.0 == 0 => (raw, a),
         other => panic!("expected CONNACK 0x00, got {other:?}"),

@@ -296,7 +296,7 @@ pub fn connect(version: ProtocolVersion) -> BoxedStrategy<Packet> {
                 } else {
                     None
                 };
-                Packet::Connect(Connect {
+                Packet::from(Connect {
                     protocol,
                     clean_start,
                     keep_alive,

@@ -94,7 +94,7 @@ fn properties(rng: &mut StdRng, v5: bool) -> Properties {
 /// A CONNECT, usually valid, for the client's version.
 pub(crate) fn connect(rng: &mut StdRng, version: ProtocolVersion, client_id: &str) -> Packet {
     let v5 = version.is_v5();
-    Packet::Connect(Connect {
+    Packet::from(Connect {
         protocol: version,
         clean_start: rng.random_bool(0.7),
         keep_alive: pick(rng, &[0, 0, 1, 60, 65_535]),

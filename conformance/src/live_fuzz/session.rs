@@ -129,7 +129,7 @@ pub(crate) async fn probe(addr: SocketAddr, n: u64, limit: Duration) -> Result<(
         limit,
     };
     let topic = format!("mqttspec-fuzz-probe/{}/{n}", std::process::id());
-    conn.send(Packet::Connect(Connect {
+    conn.send(Packet::from(Connect {
         protocol: version,
         client_id: format!("mqttspec-probe-{}-{n}", std::process::id()).into(),
         keep_alive: 30,

@@ -101,7 +101,7 @@ pub(crate) async fn open(
         client_id: client_id.into(),
         ..Connect::default()
     };
-    writer.push(&Packet::Connect(connect))?;
+    writer.push(&Packet::from(connect))?;
     writer.flush().await?;
     let answer = tokio::time::timeout(HANDSHAKE_TIMEOUT, reader.next())
         .await

@@ -137,7 +137,7 @@ async fn execute(
                 session_expiry_interval: (v5 && !clean).then_some(u32::MAX),
                 ..Properties::default()
             };
-            conn.send(&Packet::Connect(Connect {
+            conn.send(&Packet::from(Connect {
                 protocol: target.version,
                 clean_start: clean,
                 keep_alive: 0,
@@ -343,7 +343,7 @@ async fn check_retained(
 ) -> Result<(), ModelError> {
     let log: Arc<Mutex<Log>> = Arc::default();
     let mut conn = Connection::open(target.addr, target.version, log.clone()).await?;
-    conn.send(&Packet::Connect(Connect {
+    conn.send(&Packet::from(Connect {
         protocol: target.version,
         clean_start: true,
         keep_alive: 0,

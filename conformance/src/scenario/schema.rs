@@ -83,7 +83,7 @@ fn samples() -> &'static BTreeMap<&'static str, Value> {
             properties: p().into(),
         };
         let packets = [
-            Packet::Connect(Connect {
+            Packet::from(Connect {
                 protocol: ProtocolVersion::V5,
                 clean_start: true,
                 keep_alive: 1,

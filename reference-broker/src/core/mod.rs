@@ -77,7 +77,7 @@ impl fmt::Display for ConnId {
 }
 
 /// Something that happened, for the core to act on.
-// A packet (192 bytes at most) moves through once: not boxed.
+// A packet (80 bytes at most) moves through once: not boxed.
 #[derive(Debug)]
 pub enum Input {
     /// A client opened a network connection.
@@ -274,7 +274,7 @@ impl Broker {
         self.stats.packets_received += 1;
         match conn.state {
             ConnState::AwaitingConnect => match packet {
-                Packet::Connect(c) => self.on_connect(now, id, c),
+                Packet::Connect(c) => self.on_connect(now, id, *c),
                 other => {
                     // MQTT-3.1.0-1: the first packet must be CONNECT. No CONNACK or DISCONNECT
                     // may be sent before a successful CONNACK (MQTT-3.14.0-1): just close.

@@ -57,7 +57,7 @@ impl Raw {
     /// Opens a connection and completes CONNECT/CONNACK.
     pub async fn connect(addr: SocketAddr, connect: Connect) -> Raw {
         let mut raw = Raw::open(addr, connect.protocol).await;
-        raw.send(&Packet::Connect(connect)).await;
+        raw.send(&Packet::from(connect)).await;
         match raw.recv().await {
             Some(Packet::Connack(a)) => assert_eq!(a.reason_code.0, 0, "{a:?}"),
             other => panic!("expected CONNACK, got {other:?}"),

@@ -70,11 +70,11 @@ fn first_packet_must_be_connect_and_nothing_is_sent_back() {
 fn second_connect_is_a_protocol_error() {
     let mut sim = Sim::new();
     let conn = sim.connect(v5("c"));
-    sim.send(conn, Packet::Connect(v5("c")));
+    sim.send(conn, Packet::from(v5("c")));
     assert_eq!(disconnect_code(sim.one(conn)), ReasonCode::PROTOCOL_ERROR);
     assert!(sim.is_closed(conn));
     let conn = sim.connect(v3("d"));
-    sim.send(conn, Packet::Connect(v3("d")));
+    sim.send(conn, Packet::from(v3("d")));
     sim.nothing(conn);
     assert!(sim.is_closed(conn), "MQTT-3.1.0-2");
 }
@@ -115,7 +115,7 @@ fn a_client_whose_maximum_packet_size_cannot_hold_the_connack_is_closed_unconnec
     let conn = sim.open();
     let mut c = v5_persistent("c", 60);
     c.properties.maximum_packet_size = Some(8);
-    sim.send(conn, Packet::Connect(c));
+    sim.send(conn, Packet::from(c));
     sim.nothing(conn);
     assert!(sim.is_closed(conn));
     // The existing connection of that client id was not taken over.
@@ -300,7 +300,7 @@ fn reason_strings_are_cut_to_fit_the_maximum_packet_size() {
     let mut c = v5("c");
     c.properties.maximum_packet_size = Some(20);
     let conn = sim.connect(c);
-    sim.send(conn, Packet::Connect(v5("c")));
+    sim.send(conn, Packet::from(v5("c")));
     match sim.one(conn) {
         Packet::Disconnect(d) => {
             assert_eq!(d.reason_code, ReasonCode::PROTOCOL_ERROR);

@@ -159,7 +159,7 @@ impl Sim {
     /// Opens a connection, sends `connect`, and returns the connection and its CONNACK.
     pub fn connect_with(&mut self, connect: Connect) -> (ConnId, Connack) {
         let conn = self.open();
-        self.send(conn, Packet::Connect(connect));
+        self.send(conn, Packet::from(connect));
         let first = self.inbox.get_mut(&conn).and_then(VecDeque::pop_front);
         match first {
             Some(Packet::Connack(c)) => (conn, c),

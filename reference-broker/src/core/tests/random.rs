@@ -39,7 +39,7 @@ fn step(
             }
             let version = c.protocol;
             let conn = sim.open();
-            sim.send(conn, Packet::Connect(c));
+            sim.send(conn, Packet::from(c));
             conns.push((conn, version));
         }
         1 if !conns.is_empty() => {

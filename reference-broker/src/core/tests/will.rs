@@ -92,7 +92,7 @@ fn will_on_protocol_error() {
     let mut sim = Sim::new();
     let w = sim.subscriber(v5("w"), "will", QoS::AtMostOnce);
     let c = sim.connect(with_will(v5("c"), "will", "x"));
-    sim.send(c, Packet::Connect(v5("c")));
+    sim.send(c, Packet::from(v5("c")));
     assert_eq!(payloads(&sim.publishes(w)), ["x"]);
 }
 
