@@ -69,17 +69,12 @@ impl PubAck {
         }
     }
 
-    /// Decodes the body of a `ptype` packet into `ack`, a default `PubAck`, in place (see
-    /// `decode_body`).
+    /// Decodes the body of a `ptype` packet.
     #[inline(always)]
-    pub(crate) fn decode_into(
-        r: &mut Reader,
-        ptype: u8,
-        ack: &mut Self,
-    ) -> Result<(), DecodeError> {
-        ack.packet_id = r.packet_id()?;
+    pub(crate) fn decode(r: &mut Reader, ptype: u8) -> Result<Self, DecodeError> {
+        let mut ack = PubAck::new(r.packet_id()?);
         if !r.version.is_v5() || r.is_empty() {
-            return Ok(());
+            return Ok(ack);
         }
         let (rc_ctx, prop_ctx, name, spec) = match ptype {
             packet_type::PUBACK => (
@@ -120,6 +115,6 @@ impl PubAck {
         if !r.is_empty() {
             ack.properties.decode_into(r, prop_ctx)?;
         }
-        Ok(())
+        Ok(ack)
     }
 }

@@ -336,11 +336,11 @@ pub(crate) fn decode_body(
     match ptype {
         CONNECT => whole(r, Connect::decode, Packet::from),
         CONNACK => whole(r, Connack::decode, Packet::Connack),
-        PUBLISH => whole_into(r, |r, p| Publish::decode_into(r, flags, p), Packet::Publish),
-        PUBACK => whole_into(r, |r, a| PubAck::decode_into(r, ptype, a), Packet::Puback),
-        PUBREC => whole_into(r, |r, a| PubAck::decode_into(r, ptype, a), Packet::Pubrec),
-        PUBREL => whole_into(r, |r, a| PubAck::decode_into(r, ptype, a), Packet::Pubrel),
-        PUBCOMP => whole_into(r, |r, a| PubAck::decode_into(r, ptype, a), Packet::Pubcomp),
+        PUBLISH => whole(r, |r| Publish::decode(r, flags), Packet::Publish),
+        PUBACK => whole(r, |r| PubAck::decode(r, ptype), Packet::Puback),
+        PUBREC => whole(r, |r| PubAck::decode(r, ptype), Packet::Pubrec),
+        PUBREL => whole(r, |r| PubAck::decode(r, ptype), Packet::Pubrel),
+        PUBCOMP => whole(r, |r| PubAck::decode(r, ptype), Packet::Pubcomp),
         SUBSCRIBE => whole(r, Subscribe::decode, Packet::Subscribe),
         SUBACK => whole(r, SubAck::decode, Packet::Suback),
         UNSUBSCRIBE => whole(r, Unsubscribe::decode, Packet::Unsubscribe),
@@ -350,20 +350,6 @@ pub(crate) fn decode_body(
         DISCONNECT => whole(r, Disconnect::decode, Packet::Disconnect),
         _ => whole(r, Auth::decode, Packet::Auth),
     }
-}
-
-/// [`whole`] for the larger packet types, decoded in place into a default value: one copy (into
-/// the return slot) instead of the two of a returned value.
-#[inline(always)]
-fn whole_into<T: Default>(
-    r: &mut Reader,
-    decode_into: impl FnOnce(&mut Reader, &mut T) -> Result<(), DecodeError>,
-    variant: impl FnOnce(T) -> Packet,
-) -> Result<Option<Packet>, DecodeError> {
-    let mut value = T::default();
-    decode_into(r, &mut value)?;
-    r.finish()?;
-    Ok(Some(variant(value)))
 }
 
 /// Decodes one packet type with `decode`, checks that its fields fill the body exactly, and
