@@ -22,6 +22,7 @@ pub mod fuzzing;
 pub mod packet;
 pub mod properties;
 pub mod reason;
+mod scan;
 mod string;
 pub mod topic;
 mod version;

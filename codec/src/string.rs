@@ -31,14 +31,9 @@ impl MqttString {
     }
 
     /// Wraps `bytes` if they are all ASCII other than U+0000 (so well-formed UTF-8 without the
-    /// null character), else gives them back. This is the common case of the decoder's string
-    /// checks, tested in one branch-free pass that the compiler vectorizes.
+    /// null character), else gives them back: the common case of the decoder's string checks.
     pub(crate) fn from_plain_ascii(bytes: Bytes) -> Result<Self, Bytes> {
-        // 0x01..=0x7F: subtracting 1 wraps NUL to 0xFF.
-        if bytes
-            .iter()
-            .fold(true, |ok, &b| ok & (b.wrapping_sub(1) < 0x7F))
-        {
+        if crate::scan::is_plain_ascii(&bytes) {
             Ok(Self(bytes))
         } else {
             Err(bytes)

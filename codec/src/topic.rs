@@ -3,6 +3,7 @@
 //! Packets carry topics as plain [`MqttString`](crate::MqttString)s so a test can send an invalid
 //! one; the decoder calls these checks, and brokers call [`matches`] to route messages.
 
+use crate::scan::has_wildcard_byte;
 use std::fmt;
 
 /// The largest topic a length prefix can carry.
@@ -78,14 +79,6 @@ fn check_common(topic: &str) -> Result<(), TopicError> {
         return Err(TopicError::NullCharacter);
     }
     Ok(())
-}
-
-/// Whether `bytes` hold `+` or `#`, in one branch-free pass that the compiler vectorizes: every
-/// PUBLISH topic goes through it.
-pub(crate) fn has_wildcard_byte(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .fold(false, |found, &b| found | (b == b'+') | (b == b'#'))
 }
 
 /// Checks a topic name as used in PUBLISH, a Will or a Response Topic.

@@ -3,8 +3,8 @@
 use crate::binary;
 use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::properties::{BoxedProperties, PropertyContext};
+use crate::scan::has_wildcard_byte;
 use crate::string::MqttString;
-use crate::topic::has_wildcard_byte;
 use crate::version::QoS;
 use crate::wire::{check_len, varint_len, write_varint, Reader, MAX_VARIABLE_BYTE_INTEGER};
 
