@@ -121,11 +121,17 @@ impl Reader {
     }
 
     /// A UTF-8 Encoded String (§1.5.4 / 3.1.1 §1.5.3): well-formed, no U+0000. U+FEFF is kept.
+    /// Inline in its callers for the common case, plain ASCII; anything else is checked apart.
+    #[inline]
     pub(crate) fn string(&mut self, field: &'static str) -> Result<MqttString, DecodeError> {
-        let raw = match MqttString::from_plain_ascii(self.binary(field)?) {
-            Ok(plain) => return Ok(plain),
-            Err(raw) => raw,
-        };
+        match MqttString::from_plain_ascii(self.binary(field)?) {
+            Ok(plain) => Ok(plain),
+            Err(raw) => self.non_ascii_string(raw, field),
+        }
+    }
+
+    #[inline(never)]
+    fn non_ascii_string(&self, raw: Bytes, field: &'static str) -> Result<MqttString, DecodeError> {
         if raw.contains(&0) {
             return Err(self.err(
                 ErrorKind::NullCharacter { field },
