@@ -4,7 +4,7 @@
 use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::string::MqttString;
 use crate::version::ProtocolVersion;
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// The largest value a Variable Byte Integer can hold (§1.5.5).
 pub const MAX_VARIABLE_BYTE_INTEGER: u32 = 268_435_455;
@@ -215,7 +215,7 @@ pub(crate) fn put_varint(out: &mut BytesMut, mut value: usize) {
         if value > 0 {
             byte |= 0x80;
         }
-        out.put_u8(byte);
+        out.extend_from_slice(&[byte]);
         if value == 0 {
             return;
         }
@@ -232,8 +232,8 @@ pub(crate) fn check_len(field: &'static str, len: usize) -> Result<(), EncodeErr
 
 /// Length-prefixed bytes; the caller has checked the length with [`check_len`].
 pub(crate) fn put_binary(out: &mut BytesMut, bytes: &[u8]) {
-    out.put_u16(bytes.len() as u16);
-    out.put_slice(bytes);
+    out.extend_from_slice(&u16::to_be_bytes(bytes.len() as u16));
+    out.extend_from_slice(bytes);
 }
 
 /// Parses a fixed header's remaining length from `buf` (which starts at byte 2 of the packet).

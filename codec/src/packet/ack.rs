@@ -5,7 +5,7 @@ use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::properties::{BoxedProperties, PropertyContext};
 use crate::reason::{ReasonCode, ReasonContext};
 use crate::wire::Reader;
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use serde::{Deserialize, Serialize};
 
 /// The acknowledgement of a QoS 1 or 2 PUBLISH, or a step of the QoS 2 handshake.
@@ -39,7 +39,7 @@ impl PubAck {
     #[inline(always)]
     pub(crate) fn put_short(&self, first_byte: u8, out: &mut BytesMut) -> Result<(), EncodeError> {
         let [hi, lo] = self.packet_id.to_be_bytes();
-        out.put_slice(&[first_byte, 2, hi, lo]);
+        out.extend_from_slice(&[first_byte, 2, hi, lo]);
         Ok(())
     }
 
@@ -56,13 +56,13 @@ impl PubAck {
     }
 
     pub(crate) fn write(&self, v5: bool, out: &mut BytesMut) {
-        out.put_u16(self.packet_id);
+        out.extend_from_slice(&u16::to_be_bytes(self.packet_id));
         if !v5 {
             return;
         }
         let props = !self.properties.is_empty();
         if self.reason_code.0 != 0 || props {
-            out.put_u8(self.reason_code.0);
+            out.extend_from_slice(&[self.reason_code.0]);
         }
         if props {
             self.properties.encode(out);

@@ -8,7 +8,7 @@ use crate::string::MqttString;
 use crate::topic::{validate_topic_name, TopicError};
 use crate::version::{ProtocolVersion, QoS};
 use crate::wire::{check_len, put_binary, Reader};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
 fn default_protocol() -> ProtocolVersion {
@@ -125,9 +125,9 @@ impl Connect {
     pub(crate) fn write(&self, out: &mut BytesMut) {
         let v5 = self.protocol.is_v5();
         put_binary(out, self.protocol.protocol_name().as_bytes());
-        out.put_u8(self.protocol.level());
-        out.put_u8(self.flags());
-        out.put_u16(self.keep_alive);
+        out.extend_from_slice(&[self.protocol.level()]);
+        out.extend_from_slice(&[self.flags()]);
+        out.extend_from_slice(&u16::to_be_bytes(self.keep_alive));
         if v5 {
             self.properties.encode(out);
         }
@@ -288,8 +288,8 @@ impl Connack {
     }
 
     pub(crate) fn write(&self, v5: bool, out: &mut BytesMut) {
-        out.put_u8(u8::from(self.session_present));
-        out.put_u8(self.reason_code.0);
+        out.extend_from_slice(&[u8::from(self.session_present)]);
+        out.extend_from_slice(&[self.reason_code.0]);
         if v5 {
             self.properties.encode(out);
         }

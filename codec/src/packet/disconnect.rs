@@ -5,7 +5,7 @@ use crate::error::{DecodeError, ErrorKind};
 use crate::properties::{BoxedProperties, PropertyContext};
 use crate::reason::{ReasonCode, ReasonContext};
 use crate::wire::Reader;
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use serde::{Deserialize, Serialize};
 
 /// DISCONNECT: the last packet of a connection, from either side (from the server in v5 only).
@@ -42,7 +42,7 @@ fn body_len(rc: ReasonCode, props: &BoxedProperties) -> usize {
 fn write(rc: ReasonCode, props: &BoxedProperties, out: &mut BytesMut) {
     let has_props = !props.is_empty();
     if rc.0 != 0 || has_props {
-        out.put_u8(rc.0);
+        out.extend_from_slice(&[rc.0]);
     }
     if has_props {
         props.encode(out);
@@ -125,7 +125,7 @@ impl Auth {
 
     pub(crate) fn write(&self, out: &mut BytesMut) {
         if !auth_is_short(self.reason_code, &self.properties) {
-            out.put_u8(self.reason_code.0);
+            out.extend_from_slice(&[self.reason_code.0]);
             self.properties.encode(out);
         }
     }

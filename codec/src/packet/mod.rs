@@ -16,7 +16,7 @@ pub use subscribe::{RetainHandling, SubAck, Subscribe, Subscription, UnsubAck, U
 use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::version::ProtocolVersion;
 use crate::wire::{put_varint, varint_len, Reader, MAX_VARIABLE_BYTE_INTEGER};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
 /// An MQTT control packet of either version.
@@ -182,7 +182,7 @@ pub fn encode(
         Packet::Pubrel(p) if p.is_short(v5) => return p.put_short(0x62, out),
         Packet::Pubcomp(p) if p.is_short(v5) => return p.put_short(0x70, out),
         Packet::Pingreq | Packet::Pingresp => {
-            out.put_slice(&[packet.first_byte(), 0]);
+            out.extend_from_slice(&[packet.first_byte(), 0]);
             return Ok(());
         }
         Packet::Connect(p) => p.check_encodable()?,
@@ -233,7 +233,7 @@ pub(crate) fn put_fixed_header(
         return Err(EncodeError::PacketTooLong(body));
     }
     out.reserve(1 + varint_len(body) + body);
-    out.put_u8(first_byte);
+    out.extend_from_slice(&[first_byte]);
     put_varint(out, body);
     Ok(())
 }

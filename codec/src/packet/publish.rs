@@ -9,7 +9,7 @@ use crate::version::QoS;
 use crate::wire::{check_len, varint_len, write_varint, Reader, MAX_VARIABLE_BYTE_INTEGER};
 
 use super::packet_type;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
 /// PUBLISH: an application message. `packet_id` is `None` at QoS 0.
@@ -70,15 +70,15 @@ impl Publish {
         head[1..5].copy_from_slice(&remaining_length);
         head[n..n + 2].copy_from_slice(&(self.topic.len() as u16).to_be_bytes());
         out.reserve(n + body);
-        out.put_slice(&head[..n + 2]);
-        out.put_slice(self.topic.as_bytes());
+        out.extend_from_slice(&head[..n + 2]);
+        out.extend_from_slice(self.topic.as_bytes());
         if self.qos != QoS::AtMostOnce {
-            out.put_u16(self.packet_id.unwrap_or(0));
+            out.extend_from_slice(&u16::to_be_bytes(self.packet_id.unwrap_or(0)));
         }
         if let Some(len) = props {
             self.properties.encode_with_len(len, out);
         }
-        out.put_slice(&self.payload);
+        out.extend_from_slice(&self.payload);
         Ok(())
     }
 

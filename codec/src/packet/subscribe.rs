@@ -7,7 +7,7 @@ use crate::string::MqttString;
 use crate::topic::{parse_shared, validate_topic_filter};
 use crate::version::QoS;
 use crate::wire::{check_len, put_binary, Reader};
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// When retained messages are sent for a new subscription (v5 §3.8.3.1).
@@ -204,13 +204,13 @@ impl Subscribe {
     }
 
     pub(crate) fn write(&self, v5: bool, out: &mut BytesMut) {
-        out.put_u16(self.packet_id);
+        out.extend_from_slice(&u16::to_be_bytes(self.packet_id));
         if v5 {
             self.properties.encode(out);
         }
         for f in &self.filters {
             put_binary(out, f.filter.as_bytes());
-            out.put_u8(f.options(v5));
+            out.extend_from_slice(&[f.options(v5)]);
         }
     }
 
@@ -281,12 +281,12 @@ impl SubAck {
     }
 
     pub(crate) fn write(&self, v5: bool, out: &mut BytesMut) {
-        out.put_u16(self.packet_id);
+        out.extend_from_slice(&u16::to_be_bytes(self.packet_id));
         if v5 {
             self.properties.encode(out);
         }
         for c in &self.reason_codes {
-            out.put_u8(c.0);
+            out.extend_from_slice(&[c.0]);
         }
     }
 
@@ -324,7 +324,7 @@ impl Unsubscribe {
     }
 
     pub(crate) fn write(&self, v5: bool, out: &mut BytesMut) {
-        out.put_u16(self.packet_id);
+        out.extend_from_slice(&u16::to_be_bytes(self.packet_id));
         if v5 {
             self.properties.encode(out);
         }
@@ -361,11 +361,11 @@ impl UnsubAck {
     }
 
     pub(crate) fn write(&self, v5: bool, out: &mut BytesMut) {
-        out.put_u16(self.packet_id);
+        out.extend_from_slice(&u16::to_be_bytes(self.packet_id));
         if v5 {
             self.properties.encode(out);
             for c in &self.reason_codes {
-                out.put_u8(c.0);
+                out.extend_from_slice(&[c.0]);
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::topic::validate_topic_name;
 use crate::wire::{
     check_len, put_binary, put_varint, varint_len, Reader, MAX_VARIABLE_BYTE_INTEGER,
 };
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
 mod boxed;
@@ -476,7 +476,7 @@ impl Properties {
                     let mut b = [id::$id; 5];
                     let v = v.to_be_bytes();
                     b[1..=v.len()].copy_from_slice(&v);
-                    out.put_slice(&b[..=v.len()]);
+                    out.extend_from_slice(&b[..=v.len()]);
                 }
             };
         }
@@ -485,8 +485,8 @@ impl Properties {
                 if let Some(v) = &self.$field {
                     let v = AsRef::<[u8]>::as_ref(v);
                     let [hi, lo] = (v.len() as u16).to_be_bytes();
-                    out.put_slice(&[id::$id, hi, lo]);
-                    out.put_slice(v);
+                    out.extend_from_slice(&[id::$id, hi, lo]);
+                    out.extend_from_slice(v);
                 }
             };
         }
@@ -496,13 +496,13 @@ impl Properties {
         for_each_string!(put_bin);
         for_each_binary!(put_bin);
         for sid in &self.subscription_identifiers {
-            out.put_u8(id::SUBSCRIPTION_IDENTIFIER);
+            out.extend_from_slice(&[id::SUBSCRIPTION_IDENTIFIER]);
             put_varint(out, *sid as usize);
         }
         for (k, v) in &self.user_properties {
             let [hi, lo] = (k.len() as u16).to_be_bytes();
-            out.put_slice(&[id::USER_PROPERTY, hi, lo]);
-            out.put_slice(k.as_bytes());
+            out.extend_from_slice(&[id::USER_PROPERTY, hi, lo]);
+            out.extend_from_slice(k.as_bytes());
             put_binary(out, v.as_bytes());
         }
     }
