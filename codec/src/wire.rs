@@ -73,6 +73,7 @@ impl Reader {
     }
 
     /// The next `len` bytes, sharing the input.
+    #[inline]
     pub(crate) fn bytes(&mut self, len: usize, field: &'static str) -> Result<Bytes, DecodeError> {
         if self.remaining() < len {
             return Err(self.truncated(field));
@@ -115,6 +116,7 @@ impl Reader {
     }
 
     /// Two-byte length then that many bytes (§1.5.6).
+    #[inline]
     pub(crate) fn binary(&mut self, field: &'static str) -> Result<Bytes, DecodeError> {
         let len = self.u16(field)? as usize;
         self.bytes(len, field)
