@@ -69,8 +69,12 @@ impl Publish {
         let n = 1 + write_varint(&mut remaining_length, body);
         head[1..5].copy_from_slice(&remaining_length);
         head[n..n + 2].copy_from_slice(&(self.topic.len() as u16).to_be_bytes());
-        out.reserve(n + body);
-        out.extend_from_slice(&head[..n + 2]);
+        // All 7 bytes are written (a fixed-size copy is one store, a variable one a memcpy
+        // call), then the unused ones cut off.
+        out.reserve(head.len() + body);
+        let start = out.len();
+        out.extend_from_slice(&head);
+        out.truncate(start + n + 2);
         out.extend_from_slice(self.topic.as_bytes());
         if self.qos != QoS::AtMostOnce {
             out.extend_from_slice(&u16::to_be_bytes(self.packet_id.unwrap_or(0)));
