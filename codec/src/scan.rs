@@ -45,6 +45,12 @@ pub(crate) fn is_plain_ascii(bytes: &[u8]) -> bool {
     )
 }
 
+/// Whether `bytes` hold a zero byte (U+0000 in a string).
+#[inline]
+pub(crate) fn has_nul(bytes: &[u8]) -> bool {
+    any_word(bytes, zero_byte, |b| b == 0)
+}
+
 /// Whether `bytes` hold `+` or `#`.
 #[inline]
 pub(crate) fn has_wildcard_byte(bytes: &[u8]) -> bool {
@@ -79,6 +85,11 @@ mod tests {
         #[test]
         fn plain_ascii_agrees_with_a_byte_by_byte_check(bytes in bytes_near_the_edges()) {
             prop_assert_eq!(is_plain_ascii(&bytes), bytes.iter().all(|&b| (1..=0x7F).contains(&b)));
+        }
+
+        #[test]
+        fn nul_agrees_with_a_byte_by_byte_check(bytes in bytes_near_the_edges()) {
+            prop_assert_eq!(has_nul(&bytes), bytes.contains(&0));
         }
 
         #[test]
