@@ -659,10 +659,12 @@ impl Properties {
                         ));
                     }
                 }
+                // Moved into its field, not cloned: a clone is a reference count up, then down.
+                let mut v = Some(v);
                 macro_rules! set {
                     ($field:ident, $id:ident) => {
                         if pid == id::$id {
-                            self.$field = Some(v.clone());
+                            self.$field = v.take();
                         }
                     };
                 }
@@ -670,10 +672,11 @@ impl Properties {
             }
             id::CORRELATION_DATA | id::AUTHENTICATION_DATA => {
                 let v = r.binary("property value")?;
+                let mut v = Some(v);
                 macro_rules! set {
                     ($field:ident, $id:ident) => {
                         if pid == id::$id {
-                            self.$field = Some(v.clone());
+                            self.$field = v.take();
                         }
                     };
                 }
