@@ -56,9 +56,10 @@ const EVENT_QUEUE: usize = 1024;
 
 /// What connection tasks tell the core task.
 ///
-/// Inputs are boxed: an `Input` can hold a `Packet` (80 bytes), and every connection task
-/// keeps a pending send of an `Event` in its state all its life, so an unboxed one would add that
-/// to each idle connection. One allocation per packet is the cheaper side of that trade.
+/// A packet travels by value (80 bytes): it is most of the traffic, and a box would be an
+/// allocation per packet. The rare other inputs are boxed, so that they do not widen the
+/// channel's slots. (A send the channel has no room for waits in the connection's boxed
+/// `Pending`, so an idle connection holds no `Event`.)
 enum Event {
     /// A connection was accepted; the core encodes its packets into `link`.
     Opened {
@@ -67,7 +68,7 @@ enum Event {
     },
     Input(Box<Input>),
     /// A packet from a connection, holding one of its slots until the core has handled it.
-    Packet(ConnId, Box<Input>),
+    Packet(ConnId, mqttspec_codec::Packet),
 }
 
 /// Runs the broker on `listener` until `shutdown` completes, then disconnects every client
@@ -260,8 +261,8 @@ fn apply(broker: &mut Broker, links: &mut HashMap<ConnId, Arc<Link>>, ev: Event)
             }
             broker.handle(now, *input);
         }
-        Event::Packet(conn, input) => {
-            broker.handle(now, *input);
+        Event::Packet(conn, packet) => {
+            broker.handle(now, Input::Received(conn, packet));
             if let Some(link) = links.get(&conn) {
                 link.input_done(connection::READER_SLOTS);
             }

@@ -219,7 +219,7 @@ impl Connection {
             let event = match self.decoder.next() {
                 Ok(Some(packet)) => {
                     self.link.input_sent();
-                    Event::Packet(self.conn, Box::new(Input::Received(self.conn, packet)))
+                    Event::Packet(self.conn, packet)
                 }
                 Ok(None) => {
                     if self.decoder.buffered() == 0 {
