@@ -49,7 +49,9 @@ fn thread_count(pid: u32) -> usize {
         .expect("a Threads line")
 }
 
-fn qos1_load(addr: SocketAddr) -> serde_json::Value {
+/// A broker on `threads` threads, after it delivered every message of a short QoS 1 load.
+fn broker_after_a_qos1_load(threads: &str) -> Broker {
+    let (broker, addr) = start_broker(threads);
     let out = Command::new(env!("CARGO_BIN_EXE_mqttspec"))
         .args(["bench", &format!("mqtt://{addr}"), "--qos", "1"])
         .args(["--publishers", "2", "--subscribers", "2"])
@@ -57,24 +59,21 @@ fn qos1_load(addr: SocketAddr) -> serde_json::Value {
         .output()
         .expect("mqttspec bench");
     assert!(out.status.success(), "{out:?}");
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    let load: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(load["published"].as_u64() > Some(0), "{load}");
+    assert_eq!(load["received"], load["expected"], "{load}");
+    broker
 }
 
 #[test]
 fn one_thread_serves_a_qos1_load_on_that_thread_alone() {
-    let (broker, addr) = start_broker("1");
-    let load = qos1_load(addr);
-    assert!(load["published"].as_u64() > Some(0), "{load}");
-    assert_eq!(load["received"], load["expected"], "{load}");
+    let broker = broker_after_a_qos1_load("1");
     assert_eq!(thread_count(broker.0.id()), 1);
 }
 
 #[test]
 fn several_threads_serve_the_same_load_on_a_worker_pool() {
-    let (broker, addr) = start_broker("3");
-    let load = qos1_load(addr);
-    assert!(load["published"].as_u64() > Some(0), "{load}");
-    assert_eq!(load["received"], load["expected"], "{load}");
+    let broker = broker_after_a_qos1_load("3");
     // The main thread blocks on the runtime; the three workers run the tasks.
     assert!(thread_count(broker.0.id()) >= 4);
 }
