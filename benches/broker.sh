@@ -73,10 +73,14 @@ LOADS=(
   "fan-out qos1 64B|--publishers 1 --subscribers 8 --qos 1 --payload 64"
   "fan-in qos0 4KiB|--publishers 8 --subscribers 1 --qos 0 --payload 4096"
   "fan-in qos1 4KiB|--publishers 8 --subscribers 1 --qos 1 --payload 4096"
+  # Paced below both brokers' saturation: latency on the broker's path, not in the queues.
+  "fan-in qos0 64B @50k/s|--publishers 8 --subscribers 1 --qos 0 --payload 64 --rate 50000"
+  "fan-in qos1 64B @5k/s|--publishers 8 --subscribers 1 --qos 1 --payload 64 --rate 5000"
+  "fan-out qos1 64B @5k/s|--publishers 1 --subscribers 8 --qos 1 --payload 64 --rate 5000"
 )
 
 for load in "${LOADS[@]}"; do
-  name=${load%%|*}; args=${load#*|}; file=${name// /-}
+  name=${load%%|*}; args=${load#*|}; file=${name// /-}; file=${file//\//-}
   echo "== $name" >&2
   # shellcheck disable=SC2086
   "$BIN" bench "mqtt://127.0.0.1:$REF_PORT" $args --duration "$DURATION" --broker-pid "$REF_PID" --json > "$OUT/$file-reference.json"
@@ -88,8 +92,9 @@ python3 - "$OUT" "$DURATION" "$IDLE" "$REF_THREADS" <<'PY' | tee "$OUT/table.md"
 import json, sys, os, platform, subprocess
 out, duration, idle, threads = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 names = ["fan-in qos0 64B", "fan-in qos1 64B", "fan-out qos0 64B", "fan-out qos1 64B",
-         "fan-in qos0 4KiB", "fan-in qos1 4KiB"]
-def load(n, who): return json.load(open(os.path.join(out, f"{n.replace(' ', '-')}-{who}.json")))
+         "fan-in qos0 4KiB", "fan-in qos1 4KiB",
+         "fan-in qos0 64B @50k/s", "fan-in qos1 64B @5k/s", "fan-out qos1 64B @5k/s"]
+def load(n, who): return json.load(open(os.path.join(out, f"{n.replace(' ', '-').replace('/', '-')}-{who}.json")))
 def fmt(x, d=0): return "n/a" if x is None else f"{x:,.{d}f}"
 def cpu(r, k): v = r["cpu"].get(k); return "n/a" if v is None else f"{v:.0f}%"
 cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")

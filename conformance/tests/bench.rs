@@ -20,6 +20,7 @@ fn spec(addr: SocketAddr, qos: QoS, publishers: usize, subscribers: usize) -> Lo
         duration: Duration::from_millis(200),
         topics: 1,
         inflight: 8,
+        rate: None,
         // The broker runs in this process.
         broker_pid: Some(std::process::id()),
     }
@@ -62,6 +63,29 @@ async fn a_qos0_load_counts_at_most_what_was_published() {
     assert_eq!(report.acknowledged, 0, "{report:?}");
     assert!(report.received > 0 && report.received <= report.expected);
     assert_eq!(report.errors, 0, "{report:?}");
+    broker.shutdown().await;
+}
+
+/// A pace never sends early: what was published is at most what fell due (the rate times the
+/// time spent publishing, plus the first message of each publisher), however slow the machine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paced_load_publishes_no_more_than_its_rate_and_delivers_it() {
+    let broker = server::spawn(Config::default()).await.expect("broker");
+    for qos in [QoS::AtMostOnce, QoS::AtLeastOnce] {
+        let spec = LoadSpec {
+            rate: Some(100.0),
+            duration: Duration::from_millis(300),
+            ..spec(broker.local_addr(), qos, 2, 1)
+        };
+        let report = loadgen::run(spec).await.expect("load");
+        assert_eq!(report.rate_per_s, Some(100.0));
+        assert!(report.published > 0, "{report:?}");
+        let due = 100.0 * report.duration_s + 2.0;
+        assert!(report.published as f64 <= due, "{report:?}");
+        // A broker this far from saturation drops nothing, at QoS 0 either.
+        assert_eq!(report.received, report.expected, "{report:?}");
+        assert_eq!(report.errors, 0, "{report:?}");
+    }
     broker.shutdown().await;
 }
 

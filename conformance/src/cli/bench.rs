@@ -30,6 +30,11 @@ pub struct Args {
     /// Unacknowledged QoS 1/2 messages per publisher.
     #[arg(long, default_value_t = 64)]
     inflight: usize,
+    /// Publish this many messages per second in all, split evenly over the publishers, instead
+    /// of as fast as the broker accepts: latency at a load the broker sustains, rather than the
+    /// queues a flood builds up.
+    #[arg(long, value_name = "MSGS_PER_S", value_parser = positive_rate)]
+    rate: Option<f64>,
     #[arg(long, default_value = "3.1.1", value_parser = |s: &str| s.parse::<ProtocolVersion>())]
     protocol: ProtocolVersion,
     /// PID of the target broker, to report its CPU and memory beside the generator's.
@@ -83,6 +88,15 @@ impl Drop for ChildBroker {
     }
 }
 
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!(
+            "`{s}` is not a positive number of messages per second"
+        )),
+    }
+}
+
 /// A report as pretty JSON or as the console text.
 fn render(report: &(impl serde::Serialize + std::fmt::Display), json: bool) -> String {
     if json {
@@ -122,6 +136,7 @@ pub fn main(args: Args) -> ExitCode {
         duration: args.duration,
         topics: args.topics,
         inflight: args.inflight,
+        rate: args.rate,
         broker_pid,
     };
     let runtime = match super::runtime() {

@@ -4,6 +4,7 @@
 //!
 //! - `conn`: connecting and framing (CONNECT/CONNACK, reading packets, writing batches).
 //! - `publisher` / `subscriber`: the two roles; publishers stamp each payload with its send time.
+//! - `pace`: an even publishing rate, for latency below saturation.
 //! - `idle`: many idle connections, for memory per connection.
 //! - `cpu`: CPU and memory readings from /proc.
 //! - `report`: the result, as a table or JSON.
@@ -11,6 +12,7 @@
 mod conn;
 pub mod cpu;
 mod idle;
+mod pace;
 mod publisher;
 pub mod report;
 mod subscriber;
@@ -38,6 +40,9 @@ pub struct LoadSpec {
     pub topics: usize,
     /// Unacknowledged QoS 1/2 messages each publisher may have in flight.
     pub inflight: usize,
+    /// Messages per second over all publishers, split evenly; `None`: as fast as the broker
+    /// accepts (saturation).
+    pub rate: Option<f64>,
     /// A broker process to read CPU use from (/proc/PID), when it runs on this machine.
     pub broker_pid: Option<u32>,
 }
@@ -114,9 +119,14 @@ pub async fn run(spec: LoadSpec) -> Result<LoadReport, LoadError> {
             format!("{topic_prefix}/{}", i % spec.topics.max(1)),
         )
         .await?;
+        let pace = pace::Pace::new(
+            Instant::now(),
+            spec.rate.map(|r| r / spec.publishers.max(1) as f64),
+        );
         pubs.push(tokio::spawn(publisher.run(
             epoch,
             deadline,
+            pace,
             counters.clone(),
         )));
     }

@@ -1,7 +1,9 @@
-//! A publishing client: as many messages as the broker accepts until the deadline, each payload
-//! stamped with its send time and sequence number; at QoS 1/2 within an in-flight window.
+//! A publishing client: as many messages as the broker accepts until the deadline, or as many as
+//! its pace makes due, each payload stamped with its send time and sequence number; at QoS 1/2
+//! within an in-flight window.
 
 use super::conn::{open, Reader, Writer};
+use super::pace::{due_now, Pace};
 use super::{Counters, LoadError, LoadSpec};
 use bytes::{BufMut, Bytes, BytesMut};
 use mqttspec_codec::{MqttString, Packet, PubAck, Publish, QoS};
@@ -69,12 +71,13 @@ impl Publisher {
         self,
         epoch: Instant,
         deadline: Instant,
+        pace: Option<Pace>,
         counters: Arc<Counters>,
     ) -> Result<(), LoadError> {
         if self.template.qos == QoS::AtMostOnce {
-            self.run_qos0(epoch, deadline, counters).await
+            self.run_qos0(epoch, deadline, pace, counters).await
         } else {
-            self.run_acknowledged(epoch, deadline, counters).await
+            self.run_acknowledged(epoch, deadline, pace, counters).await
         }
     }
 
@@ -82,16 +85,22 @@ impl Publisher {
         mut self,
         epoch: Instant,
         deadline: Instant,
+        pace: Option<Pace>,
         counters: Arc<Counters>,
     ) -> Result<(), LoadError> {
         let mut seq = 0;
         while Instant::now() < deadline {
-            for _ in 0..BATCH {
+            let n = due_now(pace.as_ref(), seq, BATCH);
+            if let (0, Some(p)) = (n, &pace) {
+                tokio::time::sleep_until(p.due_at(seq).min(deadline).into()).await;
+                continue;
+            }
+            for _ in 0..n {
                 self.writer.push(&self.template.build(epoch, seq, None))?;
                 seq += 1;
             }
             self.writer.flush().await?;
-            Counters::add(&counters.published, BATCH as u64);
+            Counters::add(&counters.published, n as u64);
         }
         self.writer.push(&Packet::Disconnect(Default::default()))?;
         self.writer.flush().await
@@ -103,6 +112,7 @@ impl Publisher {
         self,
         epoch: Instant,
         deadline: Instant,
+        pace: Option<Pace>,
         counters: Arc<Counters>,
     ) -> Result<(), LoadError> {
         let Publisher {
@@ -151,6 +161,9 @@ impl Publisher {
         let sleep = tokio::time::sleep_until(deadline.into());
         tokio::pin!(sleep);
         loop {
+            // With a pace and nothing due: wait for the next message's time, not for credit.
+            let not_due = pace.filter(|p| due_now(Some(p), seq, 1) == 0);
+            let next_due = not_due.map_or(deadline, |p| p.due_at(seq).min(deadline));
             tokio::select! {
                 biased;
                 Some(id) = pubrec_rx.recv() => {
@@ -160,11 +173,15 @@ impl Publisher {
                     }
                     writer.flush().await?;
                 }
-                permit = window.acquire() => {
+                // Before the pace's branch, which would otherwise wake at the deadline forever.
+                _ = &mut sleep => break,
+                _ = tokio::time::sleep_until(next_due.into()), if not_due.is_some() => {}
+                permit = window.acquire(), if not_due.is_none() => {
                     let Ok(permit) = permit else { break };
                     permit.forget();
+                    let due = due_now(pace.as_ref(), seq, BATCH);
                     let mut n = 1;
-                    while n < BATCH {
+                    while n < due {
                         match window.try_acquire() {
                             Ok(p) => { p.forget(); n += 1; }
                             Err(_) => break,
@@ -177,7 +194,6 @@ impl Publisher {
                     writer.flush().await?;
                     Counters::add(&counters.published, n as u64);
                 }
-                _ = &mut sleep => break,
             }
         }
 

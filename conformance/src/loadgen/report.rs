@@ -31,6 +31,8 @@ pub struct LoadReport {
     pub qos: u8,
     pub payload_bytes: usize,
     pub duration_s: f64,
+    /// The rate asked for (`--rate`), messages/s over all publishers; `None`: saturation.
+    pub rate_per_s: Option<f64>,
     pub published: u64,
     pub acknowledged: u64,
     /// Messages the subscribers should have received: published x subscribers.
@@ -63,6 +65,7 @@ impl LoadReport {
             qos: spec.qos as u8,
             payload_bytes: spec.payload.max(super::MIN_PAYLOAD),
             duration_s: publishing.as_secs_f64(),
+            rate_per_s: spec.rate,
             published,
             acknowledged: counters.acknowledged.load(Ordering::Relaxed),
             expected: published * spec.subscribers as u64,
@@ -98,6 +101,9 @@ impl fmt::Display for LoadReport {
             self.payload_bytes,
             self.duration_s
         )?;
+        if let Some(rate) = self.rate_per_s {
+            writeln!(f, "  paced at {rate:.0} msg/s in all")?;
+        }
         writeln!(
             f,
             "  in:  {:>12.0} msg/s  ({} published, {} acknowledged)",
