@@ -139,19 +139,25 @@ pub async fn run(spec: LoadSpec) -> Result<LoadReport, LoadError> {
     let publish_elapsed = started.elapsed();
 
     // Let subscribers drain what is still in flight: until the expected count arrives, the flow
-    // stops for 500 ms, or 5 s pass.
+    // stops for 500 ms, or 5 s pass. Polled finely, and the out rate taken over the time until
+    // the last message came: a coarse poll would add its period to the delivery time.
     let expected = counters.published.load(Ordering::Relaxed) * spec.subscribers as u64;
     let drain_deadline = Instant::now() + Duration::from_secs(5);
     let mut last = counters.received.load(Ordering::Relaxed);
-    while Instant::now() < drain_deadline && last < expected {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let now = counters.received.load(Ordering::Relaxed);
-        if now == last {
+    let mut last_change = Instant::now();
+    while last < expected {
+        let now = Instant::now();
+        if now >= drain_deadline || now - last_change >= Duration::from_millis(500) {
             break;
         }
-        last = now;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let received = counters.received.load(Ordering::Relaxed);
+        if received != last {
+            last = received;
+            last_change = Instant::now();
+        }
     }
-    let wall = started.elapsed();
+    let wall = last_change - started;
     let cpu_after = cpu::Sample::take(spec.broker_pid);
     let _ = stop_tx.send(true);
     let mut latency = report::new_histogram();
