@@ -162,8 +162,11 @@ impl Publisher {
         tokio::pin!(sleep);
         loop {
             // With a pace and nothing due: wait for the next message's time, not for credit.
-            let not_due = pace.filter(|p| due_now(Some(p), seq, 1) == 0);
-            let next_due = not_due.map_or(deadline, |p| p.due_at(seq).min(deadline));
+            let due = due_now(pace.as_ref(), seq, BATCH);
+            let next_due = match (&pace, due) {
+                (Some(p), 0) => p.due_at(seq).min(deadline),
+                _ => deadline,
+            };
             tokio::select! {
                 biased;
                 Some(id) = pubrec_rx.recv() => {
@@ -175,11 +178,10 @@ impl Publisher {
                 }
                 // Before the pace's branch, which would otherwise wake at the deadline forever.
                 _ = &mut sleep => break,
-                _ = tokio::time::sleep_until(next_due.into()), if not_due.is_some() => {}
-                permit = window.acquire(), if not_due.is_none() => {
+                _ = tokio::time::sleep_until(next_due.into()), if due == 0 => {}
+                permit = window.acquire(), if due > 0 => {
                     let Ok(permit) = permit else { break };
                     permit.forget();
-                    let due = due_now(pace.as_ref(), seq, BATCH);
                     let mut n = 1;
                     while n < due {
                         match window.try_acquire() {
