@@ -113,7 +113,7 @@ impl PubAck {
             ));
         }
         if !r.is_empty() {
-            ack.properties.decode_into(r, prop_ctx)?;
+            ack.properties = BoxedProperties::decode(r, prop_ctx)?;
         }
         Ok(ack)
     }

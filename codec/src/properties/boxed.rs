@@ -81,24 +81,15 @@ impl BoxedProperties {
         }
     }
 
-    /// Reads a property list (length prefix included), checking every §2.2.2 rule for `context`.
+    /// Reads a property list (length prefix included), checking every §2.2.2 rule for `context`;
+    /// allocates only for a non-empty list.
     pub(crate) fn decode(r: &mut Reader, context: PropertyContext) -> Result<Self, DecodeError> {
         let mut p = Self::new();
-        p.decode_into(r, context)?;
-        Ok(p)
-    }
-
-    /// [`Self::decode`] into `self`, which must be empty; allocates only for a non-empty list.
-    pub(crate) fn decode_into(
-        &mut self,
-        r: &mut Reader,
-        context: PropertyContext,
-    ) -> Result<(), DecodeError> {
         let len = read_list_len(r)?;
-        if len == 0 {
-            return Ok(());
+        if len != 0 {
+            p.deref_mut().decode_list(r, context, len)?;
         }
-        self.deref_mut().decode_list(r, context, len)
+        Ok(p)
     }
 }
 
